@@ -17,8 +17,16 @@ PACKAGES=(
     # PostgreSQL: initdb/pg_ctl for the throwaway test cluster, psql
     postgresql postgresql-client
     # tools the tests and the benchmark drive the server with
-    curl wrk nginx-light
+    curl wrk nginx-light openssl
+    # the browser the Playwright test drives (contract §6: "in a real browser")
+    chromium
 )
+# Node.js and npm fetch and run the front-end tools (playwright-core, the
+# OpenAPI validator, the API docs page). A machine may already have them from
+# elsewhere (NodeSource's nodejs bundles npm); only when a command is missing
+# do we ask Debian for its packages.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing() {
     local installed
