@@ -74,10 +74,14 @@ static void redirect(request *r, const char *to)
     r->resp_len = 0;
 }
 
+/* A form field, copied to the arena: the form is released before the
+ * response (whose headers may quote it) is sent. */
 static const char *form_text(request *r, const char *name)
 {
     json_object *v = NULL;
-    return json_object_object_get_ex(api_form(r), name, &v) ? json_object_get_string(v) : NULL;
+    if (!json_object_object_get_ex(api_form(r), name, &v))
+        return NULL;
+    return arena_strdup(r->arena, json_object_get_string(v));
 }
 
 /* A token we handed out ourselves looks like this; anything else in the
