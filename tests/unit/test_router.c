@@ -175,8 +175,7 @@ static void unknown_paths_are_not_found(void **state)
 {
     (void)state;
     expect_not_found("GET", "/");
-    expect_not_found("GET", "/api");
-    expect_not_found("GET", "/api/");
+    expect_not_found("GET", "/apis/");
     expect_not_found("GET", "/api/nothing/");
     expect_not_found("GET", "/api/order/");
     expect_not_found("GET", "/api/orders/x/y/");
@@ -288,6 +287,26 @@ static void every_route_has_its_allow_text(void **state)
     expect_route("/api/devices", ALLOW_DEVICES_BULK);
     expect_not_found("GET", "/api/devices/x/");
     expect_not_found("GET", "/api/items/");
+    expect_route("/api/", "GET, HEAD, OPTIONS");
+    expect_route("/api", "GET, HEAD, OPTIONS");
+    expect_route("/api/v1/", "GET, HEAD, OPTIONS");
+}
+
+/* Non-DRF views (token endpoint, login pages) answer a method they lack
+ * with 405 and an Allow header without OPTIONS, before any credentials. */
+static void raw_routes_refuse_other_methods(void **state)
+{
+    (void)state;
+    dispatch("GET", "/api/o/token/");
+    assert_int_equal(R.status, 405);
+    assert_string_equal(R.allow, "POST");
+    expect_body("{\"detail\":\"Method \\\"GET\\\" not allowed.\"}");
+    dispatch("DELETE", "/api/auth/login/");
+    assert_int_equal(R.status, 405);
+    assert_string_equal(R.allow, "GET, POST, HEAD");
+    dispatch("OPTIONS", "/healthz");
+    assert_int_equal(R.status, 405);
+    assert_string_equal(R.allow, "GET, HEAD");
 }
 
 static void captures_are_percent_decoded(void **state)
@@ -369,6 +388,7 @@ int main(void)
         TEST(list_route_spellings),
         TEST(detail_route_spellings),
         TEST(every_route_has_its_allow_text),
+        TEST(raw_routes_refuse_other_methods),
         TEST(captures_are_percent_decoded),
         TEST(healthz_without_database),
         TEST(accept_header_chooses_the_browsable_page),
