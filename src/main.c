@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
+#include "api/accounts.h"
 #include "api/api.h"
 #include "api/tenants.h"
 #include "http/server.h"
@@ -71,12 +74,126 @@ static int cmd_key_list(store *db, char **args)
     return 0;
 }
 
+/* The password: one line of stdin, without its line ending; not echoed
+ * when stdin is a terminal. */
+static bool read_password(char *buf, size_t size)
+{
+    struct termios saved, quiet;
+    bool tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;
+    if (tty) {
+        fprintf(stderr, "Password: ");
+        quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+    }
+    bool ok = fgets(buf, (int)size, stdin) != NULL;
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fprintf(stderr, "\n");
+    }
+    if (!ok)
+        return false;
+    size_t n = strlen(buf);
+    if (n == size - 1 && buf[n - 1] != '\n')
+        return false;   /* longer than we take */
+    while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return true;
+}
+
+static int cmd_user_create(store *db, char **args)
+{
+    static char password[4096];
+    if (!read_password(password, sizeof password)) {
+        fprintf(stderr, "stockroom: user create: give the password on stdin, one line (at most 4095 bytes)\n");
+        return 1;
+    }
+    tenant_error err = user_create(db, args[0], args[1], password);
+    memset(password, 0, sizeof password);
+    if (err) {
+        fprintf(stderr, "stockroom: user create: %s\n", err);
+        return 1;
+    }
+    printf("user %s created for %s\n", args[1], args[0]);
+    return 0;
+}
+
+static int cmd_user_list(store *db, char **args)
+{
+    tenant_error err = user_list(db, args[0], stdout);
+    if (err) {
+        fprintf(stderr, "stockroom: user list: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_user_delete(store *db, char **args)
+{
+    tenant_error err = user_delete(db, args[0]);
+    if (err) {
+        fprintf(stderr, "stockroom: user delete: %s\n", err);
+        return 1;
+    }
+    printf("user %s deleted (its sessions and tokens with it)\n", args[0]);
+    return 0;
+}
+
+/* --client-id / --client-secret of `oauth-client create` */
+static const char *opt_client_id, *opt_client_secret;
+
+static int cmd_oauth_client_create(store *db, char **args)
+{
+    char id[CLIENT_ID_MAX + 1], secret[CLIENT_SECRET_MAX + 1];
+    tenant_error err = oauth_client_create(db, args[0], opt_client_id, opt_client_secret, id, secret);
+    if (err) {
+        fprintf(stderr, "stockroom: oauth-client create: %s\n", err);
+        return 1;
+    }
+    printf("OAuth2 client for %s (the secret is shown once):\nclient_id: %s\nclient_secret: %s\n",
+           args[0], id, secret);
+    return 0;
+}
+
+static int cmd_oauth_client_list(store *db, char **args)
+{
+    tenant_error err = oauth_client_list(db, args[0], stdout);
+    if (err) {
+        fprintf(stderr, "stockroom: oauth-client list: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int cmd_oauth_client_delete(store *db, char **args)
+{
+    tenant_error err = oauth_client_delete(db, args[0], args[1]);
+    if (err) {
+        fprintf(stderr, "stockroom: oauth-client delete: %s\n", err);
+        return 1;
+    }
+    printf("client %s deleted (its tokens with it)\n", args[1]);
+    return 0;
+}
+
 static const command commands[] = {
     {"customer", "create", "NAME", 1, cmd_customer_create,
      "Create a customer (tenant) and print its first API key on the last line."},
     {"key", "create", "CUSTOMER", 1, cmd_key_create, "Create another API key for a customer."},
     {"key", "revoke", "KEY", 1, cmd_key_revoke, "Revoke an API key (it answers 401 from then on)."},
     {"key", "list", "CUSTOMER", 1, cmd_key_list, "List a customer's keys (first characters only)."},
+    {"user", "create", "CUSTOMER USERNAME", 2, cmd_user_create,
+     "Create a login user (sessions, OAuth2); the password is read from stdin, one line."},
+    {"user", "list", "CUSTOMER", 1, cmd_user_list, "List a customer's users."},
+    {"user", "delete", "USERNAME", 1, cmd_user_delete,
+     "Delete a user; its sessions and OAuth2 tokens stop working at once."},
+    {"oauth-client", "create", "CUSTOMER [--client-id ID --client-secret SECRET]", 1,
+     cmd_oauth_client_create,
+     "Register an OAuth2 client and print its client_id and client_secret: new random ones,\n"
+     "or the given ones (a client that ships fixed credentials)."},
+    {"oauth-client", "list", "CUSTOMER", 1, cmd_oauth_client_list, "List a customer's OAuth2 clients."},
+    {"oauth-client", "delete", "CUSTOMER CLIENT_ID", 2, cmd_oauth_client_delete,
+     "Delete a customer's OAuth2 client; the tokens it was given stop working at once."},
 };
 
 static void usage(FILE *out)
@@ -196,12 +313,17 @@ static int run_command(const command *cmd, int argc, char **argv)
 {
     const char *db_url = default_db();
     static const struct option opts[] = {
-        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
+        {"client-id", required_argument, NULL, 'i'}, {"client-secret", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
     };
+    bool takes_client = cmd->run == cmd_oauth_client_create;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'd') {
+        if ((c == 'i' || c == 's') && takes_client) {
+            *(c == 'i' ? &opt_client_id : &opt_client_secret) = optarg;
+        } else if (c == 'd') {
             db_url = optarg;
         } else if (c == 'h') {
             printf("usage: stockroom %s %s %s [--db PATH|postgresql://...]\n\n%s\n", cmd->group,
@@ -212,6 +334,10 @@ static int run_command(const command *cmd, int argc, char **argv)
                     cmd->group, cmd->verb);
             return 2;
         }
+    }
+    if (takes_client && !opt_client_id != !opt_client_secret) {
+        fprintf(stderr, "stockroom oauth-client create: give both --client-id and --client-secret, or neither\n");
+        return 2;
     }
     if (argc - optind != cmd->nargs) {
         fprintf(stderr, "usage: stockroom %s %s %s [--db PATH|postgresql://...]\n", cmd->group,

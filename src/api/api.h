@@ -35,6 +35,10 @@ void api_init(void);
 void api_dispatch(request *r);
 void api_respond_too_large(request *r);
 
+/* For ROUTE_RAW handlers: a form-encoded body as an object of strings
+ * (last value wins), {} for any other body; the router releases it. */
+json_object *api_form(request *r);
+
 /* The request's body as a JSON object (handlers of POST/PUT/PATCH). */
 static inline json_object *api_input(request *r) { return (json_object *)r->input; }
 

@@ -1,13 +1,16 @@
 /*
- * auth.c — credentials to customer (see auth.h). A key that is present but
- * wrong, revoked or malformed is "Invalid token."; no credentials at all is
- * "Authentication credentials were not provided.".
+ * auth.c — credentials to customer, and the CSRF check (see auth.h). A key
+ * or token that is present but wrong, revoked, expired or malformed is
+ * "Invalid token."; no credentials at all is "Authentication credentials
+ * were not provided.".
  */
 #include "api/auth.h"
 
+#include <sodium.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/grants.h"
 #include "api/respond.h"
 #include "api/tenants.h"
 
@@ -18,60 +21,152 @@ static bool fail(request *r, const char *detail)
     return false;
 }
 
-/* The key from "Authorization: Token <key>", NULL if that scheme is absent;
- * *malformed when the header says Token but has no single key after it. */
-static const char *token_from_authorization(request *r, bool *malformed)
+static bool db_error(request *r)
+{
+    respond_server_error(r, store_errmsg(r->db));
+    return false;
+}
+
+/* The credential after "Authorization: <scheme> ", NULL if the header is
+ * absent or names another scheme; *malformed when it names this scheme but
+ * has no single credential after it. */
+static const char *authorization(request *r, const char *scheme, bool *malformed)
 {
     const char *auth = request_header(r, "Authorization");
+    size_t slen = strlen(scheme);
     *malformed = false;
     if (!auth)
         return NULL;
     while (*auth == ' ')
         auth++;
-    if (strncasecmp(auth, "Token", 5) != 0 || (auth[5] != ' ' && auth[5] != '\0'))
+    if (strncasecmp(auth, scheme, slen) != 0 || (auth[slen] != ' ' && auth[slen] != '\0'))
         return NULL;
-    const char *key = auth + 5;
-    while (*key == ' ')
-        key++;
-    size_t n = strlen(key);
-    while (n && key[n - 1] == ' ')
+    const char *cred = auth + slen;
+    while (*cred == ' ')
+        cred++;
+    size_t n = strlen(cred);
+    while (n && cred[n - 1] == ' ')
         n--;
-    if (n == 0 || memchr(key, ' ', n)) {
+    if (n == 0 || memchr(cred, ' ', n)) {
         *malformed = true;
         return NULL;
     }
-    return arena_strndup(r->arena, key, n);
+    return arena_strndup(r->arena, cred, n);
 }
 
-bool auth_authenticate(request *r)
+const char *request_cookie(request *r, const char *name)
 {
-    const char *key = request_header(r, "API_KEY");
-    if (!key)
-        key = request_header(r, "API-KEY");
-    bool malformed = false;
-    if (!key)
-        key = token_from_authorization(r, &malformed);
-    if (malformed)
-        return fail(r, "Invalid token.");
-    if (!key)
-        return fail(r, "Authentication credentials were not provided.");
+    const char *h = request_header(r, "Cookie");
+    size_t nlen = strlen(name);
+    while (h && *h) {
+        while (*h == ' ' || *h == ';')
+            h++;
+        const char *end = strchr(h, ';');
+        size_t len = end ? (size_t)(end - h) : strlen(h);
+        if (len > nlen && strncmp(h, name, nlen) == 0 && h[nlen] == '=') {
+            const char *v = h + nlen + 1;
+            size_t vlen = len - nlen - 1;
+            while (vlen && v[vlen - 1] == ' ')
+                vlen--;
+            if (vlen >= 2 && v[0] == '"' && v[vlen - 1] == '"') {
+                v++;
+                vlen -= 2;
+            }
+            return arena_strndup(r->arena, v, vlen);
+        }
+        h = end;
+    }
+    return NULL;
+}
+
+/* A customer's API key, else a live session's temporary key. */
+static bool by_key(request *r, const char *key)
+{
     while (*key == ' ' || *key == '\t')
         key++;
     size_t n = strlen(key);
     while (n && (key[n - 1] == ' ' || key[n - 1] == '\t'))
         n--;
+    int64_t customer = 0, session = 0;
+    int found = key_lookup(r->db, key, n, &customer);
+    if (found == 0)
+        found = grant_session_key_lookup(r->db, key, n, &session, &customer);
+    if (found < 0)
+        return db_error(r);
+    if (!found)
+        return fail(r, "Invalid token.");
+    r->customer_id = customer;
+    r->session_ref = session;
+    return true;
+}
+
+bool auth_authenticate(request *r)
+{
     if (!r->db) {
         respond_server_error(r, "no database connection");
         return false;
     }
-    int64_t customer = 0;
-    int found = key_lookup(r->db, key, n, &customer);
-    if (found < 0) {
-        respond_server_error(r, store_errmsg(r->db));
+    const char *key = request_header(r, "API_KEY");
+    if (!key)
+        key = request_header(r, "API-KEY");
+    if (key)
+        return by_key(r, key);
+
+    bool malformed = false;
+    key = authorization(r, "Token", &malformed);
+    if (key)
+        return by_key(r, key);
+    if (malformed)
+        return fail(r, "Invalid token.");
+
+    const char *bearer = authorization(r, "Bearer", &malformed);
+    if (malformed)
+        return fail(r, "Invalid token.");
+    if (bearer) {
+        int64_t customer = 0;
+        int found = grant_access_lookup(r->db, bearer, strlen(bearer), &customer);
+        if (found < 0)
+            return db_error(r);
+        if (!found)
+            return fail(r, "Invalid token.");
+        r->customer_id = customer;
+        return true;
+    }
+
+    const char *sid = request_cookie(r, "sessionid");
+    if (sid && *sid) {
+        session_info s;
+        int found = grant_session_lookup(r->db, r->arena, sid, &s);
+        if (found < 0)
+            return db_error(r);
+        if (found) {
+            r->customer_id = s.customer_id;
+            r->session_ref = s.ref;
+            r->session_csrf = s.csrf;
+            r->username = s.username;
+            return true;
+        }
+    }
+    return fail(r, "Authentication credentials were not provided.");
+}
+
+bool auth_check_csrf(request *r)
+{
+    if (!r->session_csrf || !r->sent_unsafe)
+        return true;
+    const char *sent = request_header(r, "X-CSRFToken");
+    if (!sent)
+        sent = request_header(r, "X-CSRF-Token");
+    if (!sent)
+        sent = r->form_csrf;
+    if (!sent || !*sent) {
+        respond_error(r, 403, "CSRF Failed: CSRF token missing.");
         return false;
     }
-    if (!found)
-        return fail(r, "Invalid token.");
-    r->customer_id = customer;
+    size_t n = strlen(sent);
+    if (n != strlen(r->session_csrf) || sodium_memcmp(sent, r->session_csrf, n) != 0) {
+        respond_error(r, 403, "CSRF Failed: CSRF token incorrect.");
+        return false;
+    }
     return true;
 }

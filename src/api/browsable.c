@@ -267,6 +267,17 @@ static const struct { http_method m; const char *name; } form_methods[] = {
     {HTTP_POST, "POST"}, {HTTP_PUT, "PUT"}, {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
 };
 
+/* The session's CSRF token, for forms a session cookie authenticates
+ * (requests by key or token need none). */
+static void csrf_input(jw *out, request *r)
+{
+    if (!r->session_csrf)
+        return;
+    put(out, "<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"");
+    escape_c(out, r->session_csrf);
+    put(out, "\">\n");
+}
+
 static void raw_form(jw *out, request *r, const browsable_view *v, json_object *body)
 {
     unsigned writes = v->methods & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE);
@@ -305,7 +316,9 @@ static void raw_form(jw *out, request *r, const browsable_view *v, json_object *
     put(out, "<section class=\"panel\" aria-labelledby=\"raw-title\">\n"
              "<h2 id=\"raw-title\">Raw data</h2>\n<form class=\"raw\" method=\"post\" action=\"");
     put_url(out, r, r->path, NULL);
-    put(out, "\">\n<div class=\"row\">\n<label for=\"raw-method\">Method</label>\n"
+    put(out, "\">\n");
+    csrf_input(out, r);
+    put(out, "<div class=\"row\">\n<label for=\"raw-method\">Method</label>\n"
              "<select id=\"raw-method\" name=\"_method\">\n");
     for (size_t i = 0; i < sizeof form_methods / sizeof form_methods[0]; i++) {
         if (!(writes & form_methods[i].m))
@@ -439,7 +452,16 @@ static const char style[] =
     "*{box-sizing:border-box}"
     "body{margin:0;font:15px/1.5 system-ui,-apple-system,\"Segoe UI\",Roboto,\"Helvetica Neue\",Arial,sans-serif;"
     "color:#1f2933;background:#f3f5f8}"
-    "header.bar{background:#1f2d3d;color:#fff;padding:.7rem 1.5rem}"
+    "header.bar{background:#1f2d3d;color:#fff;padding:.7rem 1.5rem;display:flex;align-items:center;"
+    "justify-content:space-between;gap:1rem}"
+    "header.bar .who{display:flex;align-items:center;gap:.7rem;font-size:.9rem}"
+    "header.bar .who form{margin:0}header.bar a{color:#fff;text-decoration:none}"
+    "header.bar button{background:transparent;color:#fff;border-color:#6b7c8f;padding:.15rem .7rem}"
+    "header.bar button:hover{background:#2c3e52}"
+    ".login{max-width:24rem;margin:3rem auto}.login label{display:block;font-size:.9rem;color:#52606d;margin:.6rem 0 .2rem}"
+    ".login input[type=text],.login input[type=password]{width:100%;font:inherit;padding:.4rem .55rem;"
+    "border:1px solid #b6c1cd;border-radius:4px}.login button{margin-top:1rem}"
+    ".error{color:#c53030;background:#fff5f5;border:1px solid #feb2b2;border-radius:4px;padding:.5rem .8rem}"
     "header.bar .brand{font-weight:600;font-size:1.05rem;letter-spacing:.01em}"
     "main{max-width:1100px;margin:0 auto;padding:.5rem 1.5rem 3rem}"
     ".crumbs ol{list-style:none;margin:0;padding:.7rem 0;display:flex;flex-wrap:wrap;font-size:.9rem}"
@@ -473,6 +495,69 @@ static const char style[] =
     "font:13px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,\"Liberation Mono\",monospace;"
     "border:1px solid #b6c1cd;border-radius:4px;resize:vertical}";
 
+static void page_start(jw *out, const char *title)
+{
+    put(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+             "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
+    escape_c(out, title);
+    put(out, " &ndash; Stockroom API</title>\n<style>");
+    put(out, style);
+    put(out, "</style>\n</head>\n<body>\n");
+}
+
+/* The bar on top: who is logged in (by session) with a way out, else a
+ * way in that comes back to this page. */
+static void header_bar(jw *out, request *r)
+{
+    put(out, "<header class=\"bar\"><a class=\"brand\" href=\"/api/\">Stockroom API</a>"
+             "<div class=\"who\">");
+    if (r->username) {
+        put(out, "<span id=\"user\">");
+        escape_c(out, r->username);
+        put(out, "</span><form id=\"logout-form\" method=\"post\" action=\"/api/auth/logout/\">");
+        csrf_input(out, r);
+        put(out, "<button type=\"submit\" id=\"logout-button\">Log out</button></form>");
+    } else {
+        put(out, "<a id=\"login-link\" href=\"/api/auth/login/?next=");
+        escape_c(out, url_encode_query(r->arena, r->path, strlen(r->path)));
+        put(out, "\">Log in</a>");
+    }
+    put(out, "</div></header>\n");
+}
+
+void browsable_login_page(request *r, int status, const char *next, const char *csrf, const char *error)
+{
+    jw page;
+    jw_init(&page, 16384);
+    page_start(&page, "Log in");
+    put(&page, "<header class=\"bar\"><a class=\"brand\" href=\"/api/\">Stockroom API</a></header>\n"
+               "<main>\n<section class=\"panel login\" aria-labelledby=\"login-title\">\n"
+               "<h1 id=\"login-title\">Log in</h1>\n");
+    if (error) {
+        put(&page, "<p class=\"error\" id=\"login-error\" role=\"alert\">");
+        escape_c(&page, error);
+        put(&page, "</p>\n");
+    }
+    put(&page, "<form id=\"login-form\" method=\"post\" action=\"/api/auth/login/\">\n"
+               "<input type=\"hidden\" name=\"csrfmiddlewaretoken\" value=\"");
+    escape_c(&page, csrf);
+    put(&page, "\">\n<input type=\"hidden\" name=\"next\" value=\"");
+    escape_c(&page, next);
+    put(&page, "\">\n<label for=\"id_username\">Username</label>\n"
+               "<input type=\"text\" name=\"username\" id=\"id_username\" autocomplete=\"username\" "
+               "autocapitalize=\"none\" maxlength=\"150\" required autofocus>\n"
+               "<label for=\"id_password\">Password</label>\n"
+               "<input type=\"password\" name=\"password\" id=\"id_password\" "
+               "autocomplete=\"current-password\" required>\n"
+               "<button type=\"submit\" class=\"primary\" id=\"submit-id-submit\">Log in</button>\n"
+               "</form>\n</section>\n</main>\n</body>\n</html>\n");
+    free(r->resp_body);
+    r->status = status;
+    r->content_type = "text/html; charset=utf-8";
+    r->resp_body = jw_take(&page, &r->resp_len);
+}
+
 void browsable_page(request *r, const browsable_view *v)
 {
     const char *name = v->name ? v->name : "Stockroom API";
@@ -485,14 +570,9 @@ void browsable_page(request *r, const browsable_view *v)
     jw page;
     jw_init(&page, r->resp_len * 3 + 16384);
 
-    put(&page, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-               "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-               "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
-    escape_c(&page, name);
-    put(&page, " &ndash; Stockroom API</title>\n<style>");
-    put(&page, style);
-    put(&page, "</style>\n</head>\n<body>\n<header class=\"bar\"><span class=\"brand\">Stockroom API"
-               "</span></header>\n<main>\n");
+    page_start(&page, name);
+    header_bar(&page, r);
+    put(&page, "<main>\n");
 
     if (v->ncrumbs > 0) {
         put(&page, "<nav class=\"crumbs\" aria-label=\"Breadcrumbs\"><ol>\n");
@@ -516,8 +596,9 @@ void browsable_page(request *r, const browsable_view *v)
     escape_c(&page, name);
     put(&page, "</h1>\n<div class=\"toolbar\">\n<form method=\"post\" action=\"");
     put_url(&page, r, r->path, NULL);
-    put(&page, "\"><input type=\"hidden\" name=\"_method\" value=\"OPTIONS\">"
-               "<button type=\"submit\">OPTIONS</button></form>\n");
+    put(&page, "\"><input type=\"hidden\" name=\"_method\" value=\"OPTIONS\">");
+    csrf_input(&page, r);
+    put(&page, "<button type=\"submit\">OPTIONS</button></form>\n");
     if (v->methods & HTTP_GET) {
         put(&page, "<a class=\"btn\" href=\"");
         put_url(&page, r, v->base_path, "json");

@@ -40,4 +40,8 @@ typedef struct browsable_view {
  * becomes 200 (the page shows 204), as DRF does, so browsers show it. */
 void browsable_page(request *r, const browsable_view *v);
 
+/* The login form of /api/auth/login/ (login.c), with its CSRF token, the
+ * path to return to, and an error to show (or NULL). */
+void browsable_login_page(request *r, int status, const char *next, const char *csrf, const char *error);
+
 #endif

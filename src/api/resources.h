@@ -65,4 +65,18 @@ void refund_product_retrieve(request *r);
 /* health.c — §7 */
 void healthz(request *r);
 
+/* root.c — API roots */
+void api_root(request *r);
+void retail_root(request *r);
+
+/* oauth.c — §4.3 */
+void oauth_token(request *r);
+
+/* login.c — §2.1, §6 */
+void login_page(request *r);
+void login_submit(request *r);
+void logout_page(request *r);
+void user_login(request *r);
+void user_logout(request *r);
+
 #endif

@@ -49,7 +49,10 @@ static const char *build_allow(const route *rt)
             strcat(buf, ", ");
         }
     }
-    strcat(buf, "OPTIONS");
+    if (rt->flags & ROUTE_RAW)
+        buf[strlen(buf) - 2] = '\0';   /* no metadata for non-DRF views */
+    else
+        strcat(buf, "OPTIONS");
     return strdup(buf);
 }
 
@@ -307,6 +310,15 @@ static bool read_body(request *r, const char *ct)
     return true;
 }
 
+json_object *api_form(request *r)
+{
+    if (!r->input) {
+        const char *ct = request_header(r, "Content-Type");
+        r->input = ct && is_form_type(ct, media_type_len(ct)) ? parse_form(r) : json_object_new_object();
+    }
+    return r->input;
+}
+
 void api_respond_too_large(request *r)
 {
     respond_error(r, 413, "Request body too large.");
@@ -315,7 +327,7 @@ void api_respond_too_large(request *r)
 /* ------------------------------------------------------- form overloading */
 
 typedef struct overload {
-    const char *method, *content, *content_type;
+    const char *method, *content, *content_type, *csrf;
 } overload;
 
 static void take_overload(void *ctx, const char *name, const char *text)
@@ -327,11 +339,15 @@ static void take_overload(void *ctx, const char *name, const char *text)
         o->content = text;
     else if (strcmp(name, "_content_type") == 0)
         o->content_type = text;
+    else if (strcmp(name, "csrfmiddlewaretoken") == 0)
+        o->csrf = text;
 }
 
 /*
  * DRF's form overloading, for form-encoded POSTs only: `_method` replaces
  * the method, `_content` the body, `_content_type` its media type (*ct).
+ * A form's csrfmiddlewaretoken is kept for the CSRF check, which judges
+ * the method as sent (a form POST asking for OPTIONS is still a POST).
  */
 static void apply_overload(request *r, const char **ct)
 {
@@ -342,6 +358,7 @@ static void apply_overload(request *r, const char **ct)
         return;
     overload o = {0};
     each_form_field(r, r->body, r->body_len, take_overload, &o);
+    r->form_csrf = o.csrf;
     if (!o.method && !o.content)
         return;
     if (o.method && *o.method) {
@@ -371,7 +388,7 @@ static void apply_overload(request *r, const char **ct)
 /* Authenticate, check the method, parse the body, run the handler. */
 static void run_view(request *r, const route *rt, const char *ct)
 {
-    if (!(rt->flags & ROUTE_PUBLIC) && !auth_authenticate(r))
+    if (!(rt->flags & ROUTE_PUBLIC) && !(auth_authenticate(r) && auth_check_csrf(r)))
         return;
     if (r->method == HTTP_OPTIONS) {
         metadata_respond(r, rt);
@@ -496,8 +513,20 @@ void api_dispatch(request *r)
         respond_error(r, 404, "Not found.");
         return;
     }
+    r->sent_unsafe = r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE);
     if (rt->flags & ROUTE_RAW) {
-        rt->get(r);
+        /* not a DRF view: the handler reads its own body and picks its own
+         * format; credentials as for any other path */
+        handler_fn h = handler_for(rt, r->method);
+        if (!h) {
+            r->allow = allow_text[index];
+            respond_error(r, 405, arena_printf(r->arena, "Method \"%s\" not allowed.", r->method_name));
+        } else if ((rt->flags & ROUTE_PUBLIC) || (auth_authenticate(r) && auth_check_csrf(r))) {
+            h(r);
+        }
+        if (r->input)
+            json_object_put(r->input);
+        r->input = NULL;
         return;
     }
     r->browsable = fmt == FORMAT_API ||

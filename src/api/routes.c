@@ -12,7 +12,17 @@ const route api_routes[] = {
     /* pattern              view name (OPTIONS)  takes             handlers */
     {"/healthz", NULL, NULL, .get = healthz, .flags = ROUTE_PUBLIC | ROUTE_RAW},
 
+    /* Logins, §2.1, §4.3, §6 */
+    {"/api/o/token/", "Token", NULL, .post = oauth_token, .flags = ROUTE_PUBLIC | ROUTE_RAW},
+    {"/api/user/login/", "User Login", NULL, .post = user_login, .flags = ROUTE_PUBLIC},
+    {"/api/user/logout/", "User Logout", NULL, .post = user_logout},
+    {"/api/auth/login/", "Login", NULL, .get = login_page, .post = login_submit,
+     .flags = ROUTE_PUBLIC | ROUTE_RAW},
+    {"/api/auth/logout/", "Logout", NULL, .get = logout_page, .post = logout_page,
+     .flags = ROUTE_PUBLIC | ROUTE_RAW},
+
     /* Orders API, §3 */
+    {"/api/", "Api Root", NULL, .get = api_root},
     {"/api/orders/", "Order List", &order_schema, .get = orders_list, .post = orders_create},
     {"/api/orders/{}/", "Order Instance", &order_schema,
      .get = order_retrieve, .put = order_put, .patch = order_patch, .del = order_delete},
@@ -24,6 +34,7 @@ const route api_routes[] = {
     {"/api/devices/", "Devices", &display_schema, .post = devices_bulk},
 
     /* Retail data API, §4.1, §4.2 */
+    {"/api/v1/", "Api Root", NULL, .get = retail_root},
     {"/api/v1/shops/", "Shop List", &shop_schema, .get = shops_list, .post = shops_upsert},
     {"/api/v1/shops/{}/", "Shop Instance", &shop_schema,
      .get = shop_retrieve, .put = shop_put, .patch = shop_patch, .del = shop_delete},

@@ -13,25 +13,31 @@ int tenants_init(void)
     return sodium_init() < 0 ? -1 : 0;
 }
 
-static void hash_key(const char *key, size_t len, char hex[65])
+void secret_hash(const char *key, size_t len, char hex[65])
 {
     unsigned char h[32];
     crypto_generichash(h, sizeof h, (const unsigned char *)key, len, NULL, 0);
     sodium_bin2hex(hex, 65, h, sizeof h);
 }
 
+void random_hex(char *out, size_t len)
+{
+    unsigned char raw[64];
+    size_t n = len / 2 > sizeof raw ? sizeof raw : len / 2;
+    randombytes_buf(raw, n);
+    sodium_bin2hex(out, n * 2 + 1, raw, n);
+}
+
 static void new_key(char key[API_KEY_LEN + 1])
 {
-    unsigned char raw[API_KEY_LEN / 2];
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2hex(key, API_KEY_LEN + 1, raw, sizeof raw);
+    random_hex(key, API_KEY_LEN);
 }
 
 static tenant_error insert_key(store *db, int64_t customer_id, char key[API_KEY_LEN + 1])
 {
     char hex[65];
     new_key(key);
-    hash_key(key, API_KEY_LEN, hex);
+    secret_hash(key, API_KEY_LEN, hex);
     store_stmt *st = store_prepare(db,
         "INSERT INTO api_keys (customer_id, key_hash, key_prefix, revoked, created) "
         "VALUES ($1, $2, $3, 0, $4)");
@@ -44,7 +50,7 @@ static tenant_error insert_key(store *db, int64_t customer_id, char key[API_KEY_
     return store_exec_int(st, NULL) < 0 ? store_errmsg(db) : NULL;
 }
 
-static int customer_id_of(store *db, const char *name, int64_t *id)
+int customer_id_of(store *db, const char *name, int64_t *id)
 {
     store_stmt *st = store_prepare(db, "SELECT id FROM customers WHERE name = $1");
     if (!st)
@@ -97,7 +103,7 @@ tenant_error key_create(store *db, const char *customer, char key[API_KEY_LEN + 
 tenant_error key_revoke(store *db, const char *key)
 {
     char hex[65];
-    hash_key(key, strlen(key), hex);
+    secret_hash(key, strlen(key), hex);
     if (store_begin_write(db) < 0)
         return store_errmsg(db);
     store_stmt *st = store_prepare(db, "UPDATE api_keys SET revoked = 1 WHERE key_hash = $1 RETURNING id");
@@ -138,7 +144,7 @@ tenant_error key_list(store *db, const char *customer, FILE *out)
 int key_lookup(store *db, const char *key, size_t len, int64_t *customer_id)
 {
     char hex[65];
-    hash_key(key, len, hex);
+    secret_hash(key, len, hex);
     store_stmt *st = store_prepare(db, "SELECT customer_id FROM api_keys WHERE key_hash = $1 AND revoked = 0");
     if (!st)
         return -1;

@@ -64,6 +64,13 @@ typedef struct request {
 
     /* authentication result */
     int64_t customer_id;        /* 0: not authenticated */
+    int64_t session_ref;        /* the session of a session cookie or temporary key, else 0 */
+    const char *session_csrf;   /* by session cookie: its CSRF token (unsafe methods must echo it) */
+    const char *username;       /* by session cookie: the user, for the browsable page */
+    /* CSRF: was the method as sent (before form overloading) unsafe, and
+     * the token the form carried (csrfmiddlewaretoken), if any */
+    bool sent_unsafe;
+    const char *form_csrf;
 
     /* the response */
     int status;

@@ -131,14 +131,60 @@
     "CREATE INDEX refund_products_refund ON refund_products (refund_id);"       \
     "CREATE INDEX refund_products_product ON refund_products (product_ref);"
 
+/* V3: logins (contract §2, §2.1, §4.3). Users and OAuth clients belong to a
+ * customer; a username is unique across customers (a login names no
+ * customer), a client id only within one (many customers may register the
+ * same shipped client, e.g. the Datawiz upload client's). Secrets are
+ * stored hashed: passwords with Argon2id, the rest (random tokens, session
+ * ids, client secrets) with BLAKE2b. Everything a user holds goes with it. */
+#define V3(ID, TEXT)                                                            \
+    "CREATE TABLE users ("                                                      \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  username " TEXT " NOT NULL UNIQUE,"                                      \
+    "  password_hash " TEXT " NOT NULL,"                                        \
+    "  created BIGINT NOT NULL);"                                               \
+    "CREATE TABLE oauth_clients ("                                              \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  client_id " TEXT " NOT NULL,"                                            \
+    "  secret_hash " TEXT " NOT NULL,"                                          \
+    "  created BIGINT NOT NULL,"                                                \
+    "  UNIQUE (customer_id, client_id));"                                       \
+    "CREATE INDEX oauth_clients_client_id ON oauth_clients (client_id);"        \
+    "CREATE TABLE oauth_tokens ("                                               \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"         \
+    "  client_ref BIGINT NOT NULL REFERENCES oauth_clients(id) ON DELETE CASCADE," \
+    "  access_hash " TEXT " NOT NULL UNIQUE,"                                   \
+    "  refresh_hash " TEXT " NOT NULL UNIQUE,"                                  \
+    "  access_expires BIGINT NOT NULL,"                                         \
+    "  refresh_expires BIGINT NOT NULL,"                                        \
+    "  created BIGINT NOT NULL);"                                               \
+    "CREATE INDEX oauth_tokens_user ON oauth_tokens (user_id);"                 \
+    "CREATE INDEX oauth_tokens_client ON oauth_tokens (client_ref);"            \
+    "CREATE TABLE sessions ("                                                   \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"         \
+    "  session_hash " TEXT " NOT NULL UNIQUE,"                                  \
+    "  apikey_hash " TEXT " NOT NULL UNIQUE,"                                   \
+    "  csrf_token " TEXT " NOT NULL,"                                           \
+    "  expires BIGINT NOT NULL,"                                                \
+    "  created BIGINT NOT NULL);"                                               \
+    "CREATE INDEX sessions_user ON sessions (user_id);"
+
 static const char *const sqlite_steps[] = {
     V1(ID_SQLITE, TEXT_SQLITE),
     V2(ID_SQLITE, TEXT_SQLITE),
+    V3(ID_SQLITE, TEXT_SQLITE),
 };
 
 static const char *const pg_steps[] = {
     V1(ID_PG, TEXT_PG),
     V2(ID_PG, TEXT_PG),
+    V3(ID_PG, TEXT_PG),
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");

@@ -297,10 +297,14 @@ COMMANDS = [
     ["key", "create"],
     ["key", "revoke"],
     ["key", "list"],
-    pytest.param(["user", "create"], marks=pytest.mark.xfail(
-        strict=True, reason="users arrive with OAuth2 (issue 4)")),
-    pytest.param(["oauth-client", "create"], marks=pytest.mark.xfail(
-        strict=True, reason="OAuth2 clients arrive with issue 4")),
+    ["user"],
+    ["user", "create"],
+    ["user", "list"],
+    ["user", "delete"],
+    ["oauth-client"],
+    ["oauth-client", "create"],
+    ["oauth-client", "list"],
+    ["oauth-client", "delete"],
 ]
 
 

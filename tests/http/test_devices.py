@@ -1025,7 +1025,6 @@ def test_shipstation_bodies_as_sent(server, api):
     assert get_device(api, DEV4)["display"]["nonce"] == blue_nonce
 
 
-@pytest.mark.xfail(strict=True, reason="needs §2.1 /api/user/login/ and `stockroom user create` (issues 4 and 7)")
 def test_integration_odoo_module(server, bigblock_user):
     """voodoo_devices util.py: session login, then cookies + x-csrf-token; re-login on 401."""
     u = bigblock_user
@@ -1090,7 +1089,6 @@ def test_integration_odoo_module(server, bigblock_user):
     assert statics["quantity"] == 12                 # not sent again: kept
 
 
-@pytest.mark.xfail(strict=True, reason="needs §2.1 /api/user/login/ and `stockroom user create` (issues 4 and 7)")
 def test_integration_shipstation_extension(server, bigblock_user):
     """voodoo_ss_extension: login for a temporary apikey, then 'api-key' + /devices/ by SKU."""
     u = bigblock_user
