@@ -43,7 +43,6 @@ function checkEqual(actual, expected, what) {
 }
 
 let shots = 0;
-let current = null;  // the page a failure is reported on
 
 async function screenshot(page, name) {
     shots++;
@@ -55,9 +54,8 @@ async function screenshot(page, name) {
 // Click what submits a form or follows a link; the response the browser
 // ended on (after any redirects).
 async function clickAndLoad(page, locator) {
-    const navigation = page.waitForNavigation();
-    await locator.click();
-    const response = await navigation;
+    // Together, so that a failed load (the server gone) is this step's error.
+    const [response] = await Promise.all([page.waitForNavigation(), locator.click()]);
     check(response, 'the click did not load a page');
     return response;
 }
@@ -127,11 +125,12 @@ function order(number) {
 
 const browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--headless'] });
 let exitCode = 0;
+let page = null;  // the one tab, kept on a failure
 try {
     log(`chromium ${browser.version()} from ${executablePath}; base ${base}`);
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     context.setDefaultTimeout(15000);
-    const page = current = await context.newPage();
+    page = await context.newPage();
     const tag = `${Date.now().toString(36)}-${process.pid}`;
 
     log('anonymous: the list is 401 and offers to log in');
@@ -253,36 +252,31 @@ try {
     await screenshot(page, 'after-logout-401');
 
     log('the old session cookie no longer works');
-    const replay = await browser.newContext();
-    await replay.addCookies(stolen);
-    const replayPage = current = await replay.newPage();
-    await expectLoggedOut(replayPage, 'list with the logged-out session cookie');
-    await screenshot(replayPage, 'old-session-401');
-    await replay.close();
+    await context.addCookies(stolen);
+    await expectLoggedOut(page, 'list with the logged-out session cookie');
+    await screenshot(page, 'old-session-401');
 
-    log('GET /api/auth/logout/ logs out too');
-    const second = await browser.newContext();
-    const secondPage = current = await second.newPage();
-    response = await secondPage.goto(`${base}/api/auth/login/?next=/api/orders/`);
+    log('log in again; GET /api/auth/logout/ logs out too');
+    await context.clearCookies();
+    response = await page.goto(`${base}/api/auth/login/?next=/api/orders/`);
     checkEqual(response.status(), 200, 'second login page: HTTP status');
-    response = await fillLogin(secondPage, opts.user, password);
-    await expectPage(secondPage, response, 200, 'HTTP 200 OK', 'list after the second login');
-    await expectLoggedIn(secondPage, 'list after the second login');
-    response = await secondPage.goto(`${base}/api/auth/logout/`);
+    response = await fillLogin(page, opts.user, password);
+    await expectPage(page, response, 200, 'HTTP 200 OK', 'list after the second login');
+    await expectLoggedIn(page, 'list after the second login');
+    response = await page.goto(`${base}/api/auth/logout/`);
     check(response.status() < 400, `GET logout: HTTP ${response.status()}`);
-    await expectLoggedOut(secondPage, 'list after GET logout');
-    await screenshot(secondPage, 'get-logout-401');
-    await second.close();
+    await expectLoggedOut(page, 'list after GET logout');
+    await screenshot(page, 'get-logout-401');
 
     log(`all steps passed; ${shots} screenshots in ${opts.out}`);
 } catch (err) {
     exitCode = 1;
     console.error(`FAILED: ${err.message}`);
-    if (current) {
+    if (page) {
         try {
-            console.error(`  on ${current.url()}`);
-            await current.screenshot({ path: path.join(opts.out, 'failure.png'), fullPage: true });
-            fs.writeFileSync(path.join(opts.out, 'failure.html'), await current.content());
+            console.error(`  on ${page.url()}`);
+            await page.screenshot({ path: path.join(opts.out, 'failure.png'), fullPage: true });
+            fs.writeFileSync(path.join(opts.out, 'failure.html'), await page.content());
             console.error(`  the page is kept in ${opts.out}/failure.png and failure.html`);
         } catch (e) {
             console.error(`  (could not keep the page: ${e.message})`);

@@ -94,8 +94,10 @@ def test_browsable_api_in_chromium(server, tmp_path):
     with open(os.path.join(out, "flow.log"), "w") as fh:
         fh.write(output)
     print(output)
-    assert run.returncode == 0, "flow.mjs failed (exit %d); screenshots in %s:\n%s" % (
-        run.returncode, out, output)
+    if run.returncode != 0:
+        server_log = server.read_log().splitlines()[-40:]
+        pytest.fail("flow.mjs failed (exit %d); screenshots in %s:\n%s\nthe server's log ends:\n%s"
+                    % (run.returncode, out, output, "\n".join(server_log)))
 
     for i, step in enumerate(STEPS, 1):
         path = os.path.join(out, "%02d-%s.png" % (i, step))
