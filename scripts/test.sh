@@ -18,6 +18,10 @@ for b in build build-asan; do
     [ -x "$b/stockroom" ] || { echo "test.sh: $b/stockroom missing; run 'make test'" >&2; exit 1; }
 done
 
+# The browser test's npm packages (playwright-core); returns at once when
+# they are already installed.
+bash scripts/npm-install.sh tests/browser || { echo "test.sh: could not install tests/browser's npm packages" >&2; exit 1; }
+
 WORK=$(mktemp -d /tmp/stockroom-test.XXXXXX)
 PGDIR=$(mktemp -d /tmp/stockroom-pg.XXXXXX)
 cleanup() {
