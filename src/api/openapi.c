@@ -130,14 +130,23 @@ static bool is_read_only(const field *f)
 static const char *component_for(doc *d, const schema *sc, bool patched);
 
 /* A $ref that is to carry more (readOnly, a description...): OpenAPI 3.0
- * ignores siblings of "$ref", so it goes inside an allOf that carries them. */
-static json_object *ref_with(json_object *r, bool more)
+ * ignores siblings of "$ref", so it goes inside an allOf that carries them.
+ * One that may be null is anyOf the object or null alone: 3.0.3's
+ * "nullable" only widens a "type" beside it, never a referenced schema. */
+static json_object *ref_with(json_object *r, bool more, bool nullable)
 {
     if (!more)
         return r;
-    json_object *o = jobj(), *all = jarr();
-    push(all, r);
-    put(o, "allOf", all);
+    json_object *o = jobj(), *list = jarr();
+    push(list, r);
+    if (nullable) {
+        json_object *null_only = typed("object"), *values = jarr();
+        put_bool(null_only, "nullable", true);
+        push(values, NULL);
+        put(null_only, "enum", values);
+        push(list, null_only);
+    }
+    put(o, nullable ? "anyOf" : "allOf", list);
     return o;
 }
 
@@ -186,7 +195,7 @@ static json_object *field_property(doc *d, const field *f)
         }
         break;
     case FIELD_NESTED:
-        p = ref_with(schema_ref(component_for(d, f->child, false)), more);
+        p = ref_with(schema_ref(component_for(d, f->child, false)), more, nullable);
         break;
     case FIELD_NESTED_LIST:
         p = array_of(schema_ref(component_for(d, f->child, false)));
@@ -197,7 +206,7 @@ static json_object *field_property(doc *d, const field *f)
         p = string_of("uri");
         break;
     case FIELD_RAW_JSON:
-        p = f->child ? ref_with(schema_ref(component_for(d, f->child, false)), more) : jobj();
+        p = f->child ? ref_with(schema_ref(component_for(d, f->child, false)), more, nullable) : jobj();
         break;
     }
     if (!p)
@@ -206,7 +215,7 @@ static json_object *field_property(doc *d, const field *f)
         put_bool(p, "readOnly", true);
     if (f->flags & F_WRITE_ONLY)
         put_bool(p, "writeOnly", true);
-    if (nullable)
+    if (nullable && !json_object_object_get_ex(p, "anyOf", NULL))
         put_bool(p, "nullable", true);
     if (f->alias) {
         char text[200];
