@@ -537,7 +537,7 @@ static handler_fn handler_of(const route *rt, int m)
 }
 
 /* The pattern as an OpenAPI path: "{}" captures get names param1, param2...;
- * names[] gets every capture's name (in buf storage). */
+ * names[] gets every capture's name. */
 static void path_template(const char *pattern, char *out, size_t size, char names[][48], int *n)
 {
     size_t o = 0;
@@ -964,9 +964,10 @@ static void answer_redirect(op *o, int status, const char *description)
     op_answer(o, status, r);
 }
 
-/* A form (and JSON) body of string fields; `required` NULL-terminated too. */
-static void form_body(op *o, const char *const *names, const char *const *descriptions,
-                      const char *const *required, bool json_too)
+/* A form (and JSON) body of string fields; `required` NULL-terminated too.
+ * Returns the properties, for the caller to add to. */
+static json_object *form_body(op *o, const char *const *names, const char *const *descriptions,
+                              const char *const *required, bool json_too)
 {
     json_object *shape = typed("object"), *props = jobj(), *req = jarr();
     for (int i = 0; names[i]; i++) {
@@ -995,6 +996,7 @@ static void form_body(op *o, const char *const *names, const char *const *descri
     put(body, "content", content);
     put_bool(body, "required", true);
     put(o->obj, "requestBody", body);
+    return props;
 }
 
 static void describe_root(doc *d, const route *rt, json_object *item)
@@ -1050,15 +1052,8 @@ static void describe_token(doc *d, const route *rt, json_object *item)
         "The OAuth client, unless given by HTTP Basic.", "The OAuth client's secret, unless given by HTTP Basic.",
         "Ignored: tokens always have \"read write\".", NULL};
     static const char *const required[] = {"grant_type", NULL};
-    form_body(&o, names, descriptions, required, false);
-    json_object *grant = NULL, *props = NULL, *body = NULL, *content = NULL, *form = NULL, *shape = NULL;
-    /* grant_type is one of two */
-    if (json_object_object_get_ex(o.obj, "requestBody", &body) &&
-        json_object_object_get_ex(body, "content", &content) &&
-        json_object_object_get_ex(content, "application/x-www-form-urlencoded", &form) &&
-        json_object_object_get_ex(form, "schema", &shape) &&
-        json_object_object_get_ex(shape, "properties", &props) &&
-        json_object_object_get_ex(props, "grant_type", &grant)) {
+    json_object *props = form_body(&o, names, descriptions, required, false), *grant = NULL;
+    if (json_object_object_get_ex(props, "grant_type", &grant)) {
         json_object *values = jarr();
         push(values, jstr("password"));
         push(values, jstr("refresh_token"));
