@@ -5,27 +5,46 @@
  * api_dispatch() routes a complete request (routes.c is the map of the
  * whole API), negotiates the format, authenticates, checks the method,
  * parses the body and calls the resource's handler, which answers through
- * respond.h.
+ * respond.h. The same table, with the schemas it points at, is what
+ * OPTIONS (metadata.c) and the OpenAPI document (openapi.c) describe.
  */
 #ifndef STOCKROOM_API_H
 #define STOCKROOM_API_H
 
 #include "api/fields.h"
+#include "api/pagination.h"
 #include "http/request.h"
 
 typedef void (*handler_fn)(request *r);
 
 enum {
     ROUTE_PUBLIC = 1 << 0,   /* no credentials needed */
-    ROUTE_RAW = 1 << 1,      /* not a DRF view: no format, Allow or metadata */
+    ROUTE_RAW = 1 << 1,      /* not a DRF view: no format, Allow or metadata;
+                                its .get answers every method */
+    ROUTE_UPSERT = 1 << 2,   /* lists: POST takes one object or a list of them,
+                                upserted, and answers 201 {"created", "updated"} */
 };
 
+/* What a view does with its methods, as the OpenAPI document tells it. */
+typedef enum {
+    VIEW_OTHER = 0,  /* no schema: openapi.c describes it by its pattern */
+    VIEW_LIST,       /* GET a page of objects; POST creates one (201) */
+    VIEW_DETAIL,     /* one object: GET; PUT (POST) replace or apply; PATCH; DELETE (204) */
+    VIEW_BULK,       /* POST a list of entries, answered by the objects they touched */
+} view_kind;
+
 typedef struct route {
-    const char *pattern;     /* "/api/orders/{}/": {} captures one segment */
+    const char *pattern;     /* "/api/orders/{order}/": {name} captures one segment */
     const char *name;        /* DRF's view name, for OPTIONS: "Order List" */
     const schema *input;     /* what POST (list) or PUT (detail) takes, for OPTIONS */
     handler_fn get, post, put, patch, del;
     unsigned flags;
+    /* for the OpenAPI document: */
+    view_kind kind;
+    const schema *output;    /* what it answers, when that is not `input` */
+    const schema *input_alt; /* the other body POST/PUT take (a device's static update) */
+    const schema *selector;  /* bulk: the keys an entry names its objects by */
+    const list_query *list;  /* lists: what ?ordering= accepts, the filters */
 } route;
 
 extern const route api_routes[];

@@ -37,7 +37,7 @@ typedef struct catalog {
     const schema *sc;
     const char *table;              /* columns: id, customer_id, then the fields' names */
     const char *collection;         /* /api/v1/{collection}/ */
-    const ordering_field *ordering; /* the id field and name */
+    const list_query *query;        /* ?ordering= the id field and name */
     const char *used_by;            /* $1 a row id -> document ids of the refunds using it */
 } catalog;
 
@@ -66,8 +66,9 @@ static const field shop_fields[] = {
 };
 const schema shop_schema = SCHEMA("Shop", shop_fields, check_catalog_id);
 static const ordering_field shop_ordering[] = {{"shop_id", "shop_id"}, {"name", "name"}};
+const list_query shops_query = LIST_QUERY_UNFILTERED(shop_ordering);
 static const catalog shops = {
-    &shop_schema, "shops", "shops", shop_ordering,
+    &shop_schema, "shops", "shops", &shops_query,
     "SELECT DISTINCT document_id FROM supplier_refunds WHERE shop_ref = $1 "
     "ORDER BY document_id LIMIT 11",
 };
@@ -81,8 +82,9 @@ static const field supplier_fields[] = {
 };
 const schema supplier_schema = SCHEMA("Supplier", supplier_fields, check_catalog_id);
 static const ordering_field supplier_ordering[] = {{"supplier_id", "supplier_id"}, {"name", "name"}};
+const list_query suppliers_query = LIST_QUERY_UNFILTERED(supplier_ordering);
 static const catalog suppliers = {
-    &supplier_schema, "suppliers", "suppliers", supplier_ordering,
+    &supplier_schema, "suppliers", "suppliers", &suppliers_query,
     "SELECT DISTINCT document_id FROM supplier_refunds WHERE supplier_ref = $1 "
     "ORDER BY document_id LIMIT 11",
 };
@@ -97,8 +99,9 @@ static const field product_fields[] = {
 };
 const schema product_schema = SCHEMA("Product", product_fields, check_catalog_id);
 static const ordering_field product_ordering[] = {{"product_id", "product_id"}, {"name", "name"}};
+const list_query products_query = LIST_QUERY_UNFILTERED(product_ordering);
 static const catalog products = {
-    &product_schema, "products", "products", product_ordering,
+    &product_schema, "products", "products", &products_query,
     "SELECT DISTINCT r.document_id FROM refund_products l "
     "JOIN supplier_refunds r ON r.id = l.refund_id WHERE l.product_ref = $1 "
     "ORDER BY r.document_id LIMIT 11",
@@ -211,7 +214,7 @@ static void catalog_list(request *r, const catalog *c)
         goto fail;
     if (!page_check(r, &p, count))
         return;
-    const char *order_by = ordering_sql(r, c->ordering, 2, "id", "id");
+    const char *order_by = ordering_sql(r, c->query->ordering, c->query->nordering, "id", "id");
     st = store_prepare(r->db, select_sql(r, c, arena_printf(r->arena,
         "WHERE customer_id = $1 ORDER BY %s LIMIT $2 OFFSET $3", order_by)));
     if (!st)

@@ -115,7 +115,7 @@ static const field display_fields[] = {
     [CMD_QRCODE] = STR("qrcode", 255),
     [CMD_ICON] = STR("icon", 255),
     [CMD_NONCE] = STR("nonce", 255),
-    [CMD_EXPIRES] = {"expires", FIELD_DATETIME, F_READ_ONLY},
+    [CMD_EXPIRES] = {"expires", FIELD_DATETIME, F_READ_ONLY | F_ALLOW_NULL},
 };
 const schema display_schema = SCHEMA("Display", display_fields, NULL);
 
@@ -135,7 +135,7 @@ static const field static_fields[] = {
     [ST_QRCODE] = STR("qrcode", 255),
     [ST_ICON] = STR("icon", 255),
 };
-static const schema static_schema = SCHEMA("Statics", static_fields, NULL);
+const schema statics_schema = SCHEMA("Statics", static_fields, NULL);
 
 /* The SQL column of each static, in static_fields order. */
 static const char *const static_columns[] = {
@@ -151,8 +151,8 @@ static const field device_fields[] = {
     [DEV_DEVICE_ID] = {"device_id", FIELD_STRING, F_REQUIRED, .max_length = 64},
     [DEV_DEVICEID] = {"deviceid", FIELD_STRING, F_READ_ONLY},
     [DEV_LOCATION] = STR("location", 255),
-    [DEV_STATICS] = {"statics", FIELD_NESTED, F_READ_ONLY, .child = &static_schema},
-    [DEV_DISPLAY] = {"display", FIELD_RAW_JSON, F_READ_ONLY},
+    [DEV_STATICS] = {"statics", FIELD_NESTED, F_READ_ONLY, .child = &statics_schema},
+    [DEV_DISPLAY] = {"display", FIELD_RAW_JSON, F_READ_ONLY | F_ALLOW_NULL, .child = &display_schema},
     [DEV_UPDATED] = {"updated", FIELD_DATETIME, F_READ_ONLY},
 };
 const schema device_schema = SCHEMA("Device", device_fields, check_device_id);
@@ -160,6 +160,16 @@ const schema device_schema = SCHEMA("Device", device_fields, check_device_id);
 static const ordering_field device_ordering[] = {
     {"device_id", "device_id"}, {"location", "location"},
 };
+const list_query devices_query = LIST_QUERY_UNFILTERED(device_ordering);
+
+/* The keys an entry of POST /api/devices/ names its devices by, looked for
+ * in this order (entry_targets). */
+static const field selector_fields[] = {
+    {"deviceid", FIELD_STRING, 0, .max_length = 64},
+    {"device_id", FIELD_STRING, 0, .max_length = 64},
+    {"location", FIELD_STRING, 0, .max_length = 255},
+};
+const schema device_selector_schema = SCHEMA("Device Selector", selector_fields, NULL);
 
 static void check_device_id(validation *v, record *rec, json_object *errors)
 {
@@ -184,8 +194,8 @@ static record *device_from_row(request *r, store_stmt *st, int64_t now, int64_t 
     value_from_text(a, st, 1, &dev->v[DEV_DEVICE_ID]);
     dev->v[DEV_DEVICEID] = dev->v[DEV_DEVICE_ID];
     value_from_text(a, st, 2, &dev->v[DEV_LOCATION]);
-    record *statics = record_new(a, &static_schema);
-    for (int k = 0; k < static_schema.nfields; k++) {
+    record *statics = record_new(a, &statics_schema);
+    for (int k = 0; k < statics_schema.nfields; k++) {
         if (k == ST_QUANTITY) {
             if (store_col_null(st, 3 + k))
                 value_set_null(&statics->v[k]);
@@ -246,14 +256,14 @@ static bool is_command(json_object *in)
 /* A validated change to apply to one or more devices. */
 typedef struct change {
     bool command;
-    record *rec;      /* of display_schema or static_schema */
+    record *rec;      /* of display_schema or statics_schema */
 } change;
 
 static bool validate_change(request *r, json_object *in, change *c, json_object **errors)
 {
     validation v = {.r = r, .partial = false};
     c->command = json_object_is_type(in, json_type_object) && is_command(in);
-    c->rec = validate_object(&v, c->command ? &display_schema : &static_schema, in, errors);
+    c->rec = validate_object(&v, c->command ? &display_schema : &statics_schema, in, errors);
     return c->rec != NULL;
 }
 
@@ -333,7 +343,7 @@ static int apply_statics(request *r, int64_t device_row, record *statics, int64_
     jw_init(&sql, 256);
     jw_append(&sql, "UPDATE devices SET updated = $2", 31);
     int param = 3;   /* numbered without gaps: PostgreSQL must see every parameter */
-    for (int k = 0; k < static_schema.nfields; k++) {
+    for (int k = 0; k < statics_schema.nfields; k++) {
         if (statics->v[k].state == VALUE_ABSENT)
             continue;
         char part[64];
@@ -348,7 +358,7 @@ static int apply_statics(request *r, int64_t device_row, record *statics, int64_
     store_bind_int(st, 1, device_row);
     store_bind_int(st, 2, now);
     param = 3;
-    for (int k = 0; k < static_schema.nfields; k++) {
+    for (int k = 0; k < statics_schema.nfields; k++) {
         const value *v = &statics->v[k];
         if (v->state == VALUE_NULL)
             store_bind_null(st, param++);
@@ -372,7 +382,7 @@ void devices_list(request *r)
     page p;
     if (!page_parse(r, &p))
         return;
-    const char *order_by = ordering_sql(r, device_ordering, 2, "id", "id");
+    const char *order_by = ordering_sql(r, devices_query.ordering, devices_query.nordering, "id", "id");
     int64_t count = 0;
     store_stmt *st = store_prepare(r->db, "SELECT count(*) FROM devices WHERE customer_id = $1");
     if (!st)
@@ -528,11 +538,10 @@ void device_delete(request *r)
 static int entry_targets(request *r, json_object *entry, const char **key, int64_t **ids)
 {
     json_object *v = NULL;
-    const char *names[] = {"deviceid", "device_id", "location"};
     *key = NULL;
-    for (int i = 0; i < 3 && !*key; i++)
-        if (json_object_object_get_ex(entry, names[i], &v))
-            *key = names[i];
+    for (int i = 0; i < device_selector_schema.nfields && !*key; i++)
+        if (json_object_object_get_ex(entry, device_selector_schema.fields[i].name, &v))
+            *key = device_selector_schema.fields[i].name;
     if (!*key)
         return 0;
     const char *text = v ? json_object_get_string(v) : "";

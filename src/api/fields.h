@@ -38,7 +38,7 @@ enum {
     F_REQUIRED = 1 << 0,
     F_READ_ONLY = 1 << 1,
     F_WRITE_ONLY = 1 << 2,   /* accepted in input, never rendered */
-    F_ALLOW_NULL = 1 << 3,
+    F_ALLOW_NULL = 1 << 3,   /* read-only fields: may be rendered as null */
     F_ALLOW_BLANK = 1 << 4,
     F_ALLOW_EMPTY = 1 << 5,  /* lists: [] is valid */
     F_NULL_IS_BLANK = 1 << 6,/* strings: null accepted and stored as "" */
@@ -86,7 +86,8 @@ struct field {
     unsigned flags;
     int max_length;                /* strings: characters, 0 = no limit */
     int64_t min_value, max_value;  /* integers (min > max: no limits) */
-    const schema *child;           /* nested */
+    const schema *child;           /* nested; raw JSON: the shape of the stored value
+                                      (for the OpenAPI document only) */
     choice_fn choose;              /* choices */
     const char *const *choices;    /* choices, for OPTIONS (NULL-terminated) */
     lookup_fn lookup;              /* related */

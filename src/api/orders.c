@@ -68,6 +68,10 @@ const schema order_schema = SCHEMA("Order", order_fields, check_order);
 static const ordering_field order_ordering[] = {
     {"id", "o.id"}, {"order_number", "o.order_number"}, {"created", "o.created"},
 };
+static const list_filter order_filters[] = {
+    {"order_number", NULL, "Only the order with this order_number (exact match)."},
+};
+const list_query orders_query = LIST_QUERY(order_ordering, order_filters);
 
 /* quantity_fulfilled may not exceed ordered_quantity (checked on whole items;
  * a PATCH of one item checks against the stored values instead). */
@@ -357,7 +361,7 @@ void orders_list(request *r)
     if (!page_parse(r, &p))
         return;
     const char *number = request_query(r, "order_number");
-    const char *order_by = ordering_sql(r, order_ordering, 3, "o.id", "o.id");
+    const char *order_by = ordering_sql(r, orders_query.ordering, orders_query.nordering, "o.id", "o.id");
     store_stmt *st = store_prepare(r->db, number
         ? "SELECT count(*) FROM orders WHERE customer_id = $1 AND order_number = $2"
         : "SELECT count(*) FROM orders WHERE customer_id = $1");

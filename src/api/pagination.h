@@ -50,6 +50,31 @@ typedef struct ordering_field {
     const char *sql;
 } ordering_field;
 
+/* A filter a list takes in its query string: ?name=value. */
+typedef struct list_filter {
+    const char *name;
+    const char *format;       /* OpenAPI string format ("date-time"); NULL: plain text */
+    const char *description;  /* for the OpenAPI document */
+} list_filter;
+
+/*
+ * What a list's GET takes besides page and page_size: the names ?ordering=
+ * accepts (with their SQL) and its filters. The list's handler orders by
+ * it, the route table points at it, and the OpenAPI document describes it.
+ */
+typedef struct list_query {
+    const ordering_field *ordering;
+    int nordering;
+    const list_filter *filters;
+    int nfilters;
+} list_query;
+
+#define LIST_QUERY(ordering_array, filter_array) \
+    { (ordering_array), (int)(sizeof(ordering_array) / sizeof((ordering_array)[0])), \
+      (filter_array), (int)(sizeof(filter_array) / sizeof((filter_array)[0])) }
+#define LIST_QUERY_UNFILTERED(ordering_array) \
+    { (ordering_array), (int)(sizeof(ordering_array) / sizeof((ordering_array)[0])), NULL, 0 }
+
 /*
  * The ORDER BY list for ?ordering= (unknown names ignored), ending with
  * `tiebreak` (e.g. "o.id") so the order is total; `fallback` when no

@@ -212,6 +212,13 @@ static const ordering_field refund_ordering[] = {
     {"date", "r.refund_date"}, {"identifier", "r.document_id"}, {"document_id", "r.document_id"},
     {"url", "r.id"},
 };
+static const list_filter refund_query_filters[] = {
+    {"shop_id", NULL, "Only the refunds of this shop (its shop_id)."},
+    {"supplier_id", NULL, "Only the refunds from this supplier (its supplier_id)."},
+    {"date_from", "date-time", "Only refunds dated at or after this datetime, or this date's midnight UTC (YYYY-MM-DD)."},
+    {"date_to", "date-time", "Only refunds dated at or before this datetime, or this date's midnight UTC (YYYY-MM-DD)."},
+};
+const list_query refunds_query = LIST_QUERY(refund_ordering, refund_query_filters);
 
 /* The document id is part of the refund's url. */
 static void check_refund(validation *v, record *rec, json_object *errors)
@@ -602,7 +609,7 @@ void refunds_list(request *r)
         goto fail;
     if (!page_check(r, &p, count))
         return;
-    const char *order_by = ordering_sql(r, refund_ordering, 4, "r.id", "r.id");
+    const char *order_by = ordering_sql(r, refunds_query.ordering, refunds_query.nordering, "r.id", "r.id");
     st = store_prepare(r->db, arena_printf(r->arena,
         REFUND_TREE_COLUMNS "WHERE r.id IN (SELECT r.id FROM supplier_refunds r WHERE r.customer_id = $1%s "
         "ORDER BY %s LIMIT $2 OFFSET $3) ORDER BY %s, l.id", filter_sql(r, &f, 4), order_by, order_by));

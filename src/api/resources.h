@@ -6,10 +6,12 @@
 #define STOCKROOM_RESOURCES_H
 
 #include "api/fields.h"
+#include "api/pagination.h"
 #include "http/request.h"
 
 /* orders.c — §3.1, §3.2 */
 extern const schema order_schema, item_schema;
+extern const list_query orders_query;
 void orders_list(request *r);
 void orders_create(request *r);
 void order_retrieve(request *r);
@@ -21,7 +23,8 @@ void item_put(request *r);
 void item_patch(request *r);
 
 /* devices.c — §3.3 */
-extern const schema device_schema, display_schema;
+extern const schema device_schema, display_schema, statics_schema, device_selector_schema;
+extern const list_query devices_query;
 void devices_list(request *r);
 void device_register(request *r);
 void device_retrieve(request *r);
@@ -31,6 +34,7 @@ void devices_bulk(request *r);
 
 /* catalog.c — §4.1 */
 extern const schema shop_schema, supplier_schema, product_schema;
+extern const list_query shops_query, suppliers_query, products_query;
 void shops_list(request *r);
 void shops_upsert(request *r);
 void shop_retrieve(request *r);
@@ -54,6 +58,7 @@ const char *catalog_url(request *r, const char *collection, const char *id, size
 
 /* refunds.c — §4.2 */
 extern const schema refund_schema, refund_product_schema;
+extern const list_query refunds_query;
 void refunds_list(request *r);
 void refunds_upsert(request *r);
 void refund_retrieve(request *r);

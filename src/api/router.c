@@ -109,7 +109,7 @@ static bool match(arena *a, const char *pattern, char **seg, int nseg, const cha
         size_t len = end ? (size_t)(end - p) : strlen(p);
         if (i >= nseg)
             return false;
-        if (len == 2 && p[0] == '{' && p[1] == '}') {
+        if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {  /* "{name}": any one segment */
             if (caps && ncap < ROUTE_MAX_CAPTURES)
                 caps[ncap++] = url_decode(a, seg[i], strlen(seg[i]), false);
         } else if (strlen(seg[i]) != len || memcmp(seg[i], p, len) != 0) {

@@ -1,15 +1,21 @@
 /*
  * routes.c — the map of the whole API: every path, the handler of each
- * method, and the declaration OPTIONS describes. Nothing routes anywhere
- * else. Patterns match with or without the trailing slash and with a
- * ".json"/".api" suffix; {} is one path segment, percent-decoded.
+ * method, and the declarations OPTIONS and the OpenAPI document describe.
+ * Nothing routes anywhere else. Patterns match with or without the
+ * trailing slash and with a ".json"/".api" suffix; {name} is one path
+ * segment, percent-decoded (the name is for the OpenAPI document).
  * First match wins.
+ *
+ * Per row: pattern, view name (OPTIONS), what POST/PUT take, the handlers,
+ * then for the OpenAPI document the kind of view, what it answers when
+ * that differs from what it takes, and what a list's query accepts.
  */
 #include "api/api.h"
+#include "api/docs.h"
+#include "api/openapi.h"
 #include "api/resources.h"
 
 const route api_routes[] = {
-    /* pattern              view name (OPTIONS)  takes             handlers */
     {"/healthz", NULL, NULL, .get = healthz, .flags = ROUTE_PUBLIC | ROUTE_RAW},
 
     /* Logins, §2.1, §4.3, §6 */
@@ -23,33 +29,54 @@ const route api_routes[] = {
 
     /* Orders API, §3 */
     {"/api/", "Api Root", NULL, .get = api_root},
-    {"/api/orders/", "Order List", &order_schema, .get = orders_list, .post = orders_create},
-    {"/api/orders/{}/", "Order Instance", &order_schema,
-     .get = order_retrieve, .put = order_put, .patch = order_patch, .del = order_delete},
-    {"/api/items/{}/", "Item Instance", &item_schema,
-     .get = item_retrieve, .put = item_put, .patch = item_patch},
-    {"/api/device/", "Device List", &device_schema, .get = devices_list, .post = device_register},
-    {"/api/device/{}/", "Device Instance", &display_schema,
-     .get = device_retrieve, .post = device_apply, .put = device_apply, .del = device_delete},
-    {"/api/devices/", "Devices", &display_schema, .post = devices_bulk},
+    {"/api/orders/", "Order List", &order_schema, .get = orders_list, .post = orders_create,
+     .kind = VIEW_LIST, .list = &orders_query},
+    {"/api/orders/{order}/", "Order Instance", &order_schema,
+     .get = order_retrieve, .put = order_put, .patch = order_patch, .del = order_delete,
+     .kind = VIEW_DETAIL},
+    {"/api/items/{id}/", "Item Instance", &item_schema,
+     .get = item_retrieve, .put = item_put, .patch = item_patch,
+     .kind = VIEW_DETAIL},
+    {"/api/device/", "Device List", &device_schema, .get = devices_list, .post = device_register,
+     .kind = VIEW_LIST, .list = &devices_query},
+    {"/api/device/{device_id}/", "Device Instance", &display_schema,
+     .get = device_retrieve, .post = device_apply, .put = device_apply, .del = device_delete,
+     .kind = VIEW_DETAIL, .output = &device_schema, .input_alt = &statics_schema},
+    {"/api/devices/", "Devices", &display_schema, .post = devices_bulk,
+     .kind = VIEW_BULK, .output = &device_schema, .input_alt = &statics_schema,
+     .selector = &device_selector_schema},
 
     /* Retail data API, §4.1, §4.2 */
     {"/api/v1/", "Api Root", NULL, .get = retail_root},
-    {"/api/v1/shops/", "Shop List", &shop_schema, .get = shops_list, .post = shops_upsert},
-    {"/api/v1/shops/{}/", "Shop Instance", &shop_schema,
-     .get = shop_retrieve, .put = shop_put, .patch = shop_patch, .del = shop_delete},
-    {"/api/v1/suppliers/", "Supplier List", &supplier_schema, .get = suppliers_list, .post = suppliers_upsert},
-    {"/api/v1/suppliers/{}/", "Supplier Instance", &supplier_schema,
-     .get = supplier_retrieve, .put = supplier_put, .patch = supplier_patch, .del = supplier_delete},
-    {"/api/v1/products/", "Product List", &product_schema, .get = products_list, .post = products_upsert},
-    {"/api/v1/products/{}/", "Product Instance", &product_schema,
-     .get = product_retrieve, .put = product_put, .patch = product_patch, .del = product_delete},
+    {"/api/v1/shops/", "Shop List", &shop_schema, .get = shops_list, .post = shops_upsert,
+     .flags = ROUTE_UPSERT, .kind = VIEW_LIST, .list = &shops_query},
+    {"/api/v1/shops/{shop_id}/", "Shop Instance", &shop_schema,
+     .get = shop_retrieve, .put = shop_put, .patch = shop_patch, .del = shop_delete,
+     .kind = VIEW_DETAIL},
+    {"/api/v1/suppliers/", "Supplier List", &supplier_schema, .get = suppliers_list, .post = suppliers_upsert,
+     .flags = ROUTE_UPSERT, .kind = VIEW_LIST, .list = &suppliers_query},
+    {"/api/v1/suppliers/{supplier_id}/", "Supplier Instance", &supplier_schema,
+     .get = supplier_retrieve, .put = supplier_put, .patch = supplier_patch, .del = supplier_delete,
+     .kind = VIEW_DETAIL},
+    {"/api/v1/products/", "Product List", &product_schema, .get = products_list, .post = products_upsert,
+     .flags = ROUTE_UPSERT, .kind = VIEW_LIST, .list = &products_query},
+    {"/api/v1/products/{product_id}/", "Product Instance", &product_schema,
+     .get = product_retrieve, .put = product_put, .patch = product_patch, .del = product_delete,
+     .kind = VIEW_DETAIL},
     {"/api/v1/supplier-refunds/", "Supplier Refund List", &refund_schema,
-     .get = refunds_list, .post = refunds_upsert},
-    {"/api/v1/supplier-refunds/{}/", "Supplier Refund Instance", &refund_schema,
-     .get = refund_retrieve, .put = refund_put, .patch = refund_patch, .del = refund_delete},
-    {"/api/v1/supplier-refunds/{}/products/{}/", "Refund Product Instance", &refund_product_schema,
-     .get = refund_product_retrieve},
+     .get = refunds_list, .post = refunds_upsert,
+     .flags = ROUTE_UPSERT, .kind = VIEW_LIST, .list = &refunds_query},
+    {"/api/v1/supplier-refunds/{refund}/", "Supplier Refund Instance", &refund_schema,
+     .get = refund_retrieve, .put = refund_put, .patch = refund_patch, .del = refund_delete,
+     .kind = VIEW_DETAIL},
+    {"/api/v1/supplier-refunds/{refund}/products/{line_id}/", "Refund Product Instance",
+     &refund_product_schema, .get = refund_product_retrieve,
+     .kind = VIEW_DETAIL},
+
+    /* This API described: the OpenAPI document, and a page to read and try it */
+    {"/api/schema/", "Schema", NULL, .get = openapi_schema},
+    {"/api/docs/", NULL, NULL, .get = docs_page, .flags = ROUTE_RAW},
+    {"/api/docs/{asset}", NULL, NULL, .get = docs_file, .flags = ROUTE_RAW},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);
