@@ -175,16 +175,63 @@
     "  created BIGINT NOT NULL);"                                               \
     "CREATE INDEX sessions_user ON sessions (user_id);"
 
+/* V4: pick-to-light workflows (§8). An order's status; a customer's
+ * callback url and the queue of acknowledgements to deliver there (kept
+ * until delivered, so a restart loses none); the sequence step a display
+ * shows (so its acknowledgement can light the next group); sequences and
+ * their steps (each step as its validated JSON, plus where it stands);
+ * location aliases, gone with their device. */
+#define V4(ID, TEXT)                                                            \
+    "ALTER TABLE orders ADD COLUMN status " TEXT " NOT NULL DEFAULT 'unstarted';" \
+    "ALTER TABLE customers ADD COLUMN callback_url " TEXT ";"                   \
+    "ALTER TABLE devices ADD COLUMN display_step BIGINT;"                       \
+    "CREATE TABLE callbacks ("                                                  \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  url " TEXT " NOT NULL,"                                                  \
+    "  payload " TEXT " NOT NULL,"                                              \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"                                    \
+    "  next_attempt BIGINT NOT NULL,"                                           \
+    "  last_error " TEXT ","                                                    \
+    "  created BIGINT NOT NULL,"                                                \
+    "  delivered BIGINT);"                                                      \
+    "CREATE INDEX callbacks_due ON callbacks (next_attempt) WHERE delivered IS NULL;" \
+    "CREATE TABLE sequences ("                                                  \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  nonce " TEXT " NOT NULL DEFAULT '',"                                     \
+    "  status " TEXT " NOT NULL DEFAULT 'unstarted',"                           \
+    "  created BIGINT NOT NULL,"                                                \
+    "  modified BIGINT NOT NULL);"                                              \
+    "CREATE INDEX sequences_customer ON sequences (customer_id, id);"           \
+    "CREATE TABLE sequence_steps ("                                             \
+    "  id " ID ","                                                              \
+    "  sequence_id BIGINT NOT NULL REFERENCES sequences(id) ON DELETE CASCADE," \
+    "  position INTEGER NOT NULL,"      /* as given in the input */            \
+    "  step_order BIGINT NOT NULL,"     /* the step's "order": its group */    \
+    "  body " TEXT " NOT NULL,"         /* the step, validated, as JSON */     \
+    "  state " TEXT " NOT NULL DEFAULT 'pending');" /* pending, lit, done */   \
+    "CREATE INDEX sequence_steps_sequence ON sequence_steps (sequence_id, position);" \
+    "CREATE TABLE location_aliases ("                                           \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  name " TEXT " NOT NULL,"                                                 \
+    "  device_ref BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"    \
+    "  device_is " TEXT " NOT NULL);"                                           \
+    "CREATE INDEX location_aliases_name ON location_aliases (customer_id, name);"
+
 static const char *const sqlite_steps[] = {
     V1(ID_SQLITE, TEXT_SQLITE),
     V2(ID_SQLITE, TEXT_SQLITE),
     V3(ID_SQLITE, TEXT_SQLITE),
+    V4(ID_SQLITE, TEXT_SQLITE),
 };
 
 static const char *const pg_steps[] = {
     V1(ID_PG, TEXT_PG),
     V2(ID_PG, TEXT_PG),
     V3(ID_PG, TEXT_PG),
+    V4(ID_PG, TEXT_PG),
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");
