@@ -300,7 +300,10 @@ static const char *render_display(request *r, record *cmd, int64_t now, int64_t 
     return text;
 }
 
-static int apply_command(request *r, int64_t device_row, record *cmd, int64_t now)
+/* Show command `cmd` on a device (or clear it: kill/off). step_ref is the
+ * sequence step the display shows (0: none), so its acknowledgement can
+ * move the sequence on; any other command replaces that. */
+static int apply_command_step(request *r, int64_t device_row, record *cmd, int64_t now, int64_t step_ref)
 {
     const value *command = &cmd->v[CMD_COMMAND];
     store_stmt *st;
@@ -308,10 +311,10 @@ static int apply_command(request *r, int64_t device_row, record *cmd, int64_t no
         const value *nonce = &cmd->v[CMD_NONCE];
         bool guarded = nonce->state == VALUE_SET && nonce->len > 0;
         st = store_prepare(r->db, guarded
-            ? "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, updated = $2 "
-              "WHERE id = $1 AND display_nonce = $3"
-            : "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, updated = $2 "
-              "WHERE id = $1");
+            ? "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
+              "display_step = NULL, updated = $2 WHERE id = $1 AND display_nonce = $3"
+            : "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
+              "display_step = NULL, updated = $2 WHERE id = $1");
         if (!st)
             return STORE_ERROR;
         store_bind_int(st, 1, device_row);
@@ -323,7 +326,8 @@ static int apply_command(request *r, int64_t device_row, record *cmd, int64_t no
     int64_t expires = 0;
     const char *display = render_display(r, cmd, now, &expires);
     st = store_prepare(r->db,
-        "UPDATE devices SET display = $2, display_nonce = $3, display_expires = $4, updated = $5 WHERE id = $1");
+        "UPDATE devices SET display = $2, display_nonce = $3, display_expires = $4, updated = $5, "
+        "display_step = $6 WHERE id = $1");
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, device_row);
@@ -334,7 +338,16 @@ static int apply_command(request *r, int64_t device_row, record *cmd, int64_t no
     else
         store_bind_null(st, 4);
     store_bind_int(st, 5, now);
+    if (step_ref)
+        store_bind_int(st, 6, step_ref);
+    else
+        store_bind_null(st, 6);
     return store_exec_int(st, NULL);
+}
+
+static int apply_command(request *r, int64_t device_row, record *cmd, int64_t now)
+{
+    return apply_command_step(r, device_row, cmd, now, 0);
 }
 
 static int apply_statics(request *r, int64_t device_row, record *statics, int64_t now)
@@ -532,10 +545,11 @@ void device_delete(request *r)
 }
 
 /* The devices an entry of POST /api/devices/ names: by deviceid/device_id,
- * or every device whose location or locationoverride equals `location`.
- * Returns the number found (ids in the arena), or -1 on a database error;
- * *key tells which key the entry used. */
-static int entry_targets(request *r, json_object *entry, const char **key, int64_t **ids)
+ * or every device `location` names (devices_at_location: location,
+ * locationoverride, aliases with their arrow). Returns the number found
+ * (targets in the arena), or -1 on a database error; *key tells which key
+ * the entry used. */
+static int entry_targets(request *r, json_object *entry, const char **key, device_target **targets)
 {
     json_object *v = NULL;
     *key = NULL;
@@ -545,28 +559,16 @@ static int entry_targets(request *r, json_object *entry, const char **key, int64
     if (!*key)
         return 0;
     const char *text = v ? json_object_get_string(v) : "";
-    bool by_location = strcmp(*key, "location") == 0;
-    store_stmt *st = store_prepare(r->db, by_location
-        ? "SELECT id FROM devices WHERE customer_id = $1 AND (location = $2 OR locationoverride = $2) "
-          "AND $2 <> '' ORDER BY id"
-        : "SELECT id FROM devices WHERE customer_id = $1 AND device_id = $2");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_str(st, 2, text);
-    int n = 0, cap = 4, rc;
-    *ids = arena_alloc(r->arena, sizeof(int64_t) * (size_t)cap);
-    while ((rc = store_step(st)) == STORE_ROW) {
-        if (n == cap) {
-            int64_t *grown = arena_alloc(r->arena, sizeof(int64_t) * (size_t)cap * 2);
-            memcpy(grown, *ids, sizeof(int64_t) * (size_t)n);
-            *ids = grown;
-            cap *= 2;
-        }
-        (*ids)[n++] = store_col_int(st, 0);
-    }
-    store_reset(st);
-    return rc < 0 ? -1 : n;
+    if (strcmp(*key, "location") == 0)
+        return devices_at_location(r, text, targets);
+    int64_t id;
+    int found = device_lookup(r, text, strlen(text), &id);
+    if (found <= 0)
+        return found;
+    *targets = arena_alloc(r->arena, sizeof **targets);
+    (*targets)[0].row = id;
+    (*targets)[0].arrow = NULL;
+    return 1;
 }
 
 void devices_bulk(request *r)
@@ -585,7 +587,7 @@ void devices_bulk(request *r)
     }
     int n = (int)json_object_array_length(in);
     change *changes = arena_alloc(r->arena, sizeof(change) * (size_t)(n ? n : 1));
-    int64_t **targets = arena_alloc(r->arena, sizeof(int64_t *) * (size_t)(n ? n : 1));
+    device_target **targets = arena_alloc(r->arena, sizeof(device_target *) * (size_t)(n ? n : 1));
     int *ntargets = arena_alloc(r->arena, sizeof(int) * (size_t)(n ? n : 1));
     json_object *errors = json_object_new_array();
     bool any_error = false;
@@ -624,15 +626,22 @@ void devices_bulk(request *r)
     jw_init(&w, 1024);
     jw_arr(&w);
     for (int i = 0; i < n; i++)
-        for (int k = 0; k < ntargets[i]; k++)
-            if (apply_change(r, targets[i][k], &changes[i], now) < 0) {
+        for (int k = 0; k < ntargets[i]; k++) {
+            /* an alias target shows the command with the alias's arrow (a
+             * device_command is a change: its only member) */
+            int rc = changes[i].command && targets[i][k].arrow
+                         ? device_command_show(r, targets[i][k].row, (device_command *)&changes[i],
+                                               targets[i][k].arrow, 0)
+                         : apply_change(r, targets[i][k].row, &changes[i], now);
+            if (rc < 0) {
                 jw_free(&w);
                 goto db_fail;
             }
+        }
     /* render after every entry has applied: a device named twice shows its final state */
     for (int i = 0; i < n; i++)
         for (int k = 0; k < ntargets[i]; k++) {
-            record *dev = load_device(r, targets[i][k]);
+            record *dev = load_device(r, targets[i][k].row);
             if (!dev) {
                 jw_free(&w);
                 goto db_fail;
@@ -650,4 +659,103 @@ db_fail:
     if (errors)
         json_object_put(errors);
     respond_store_error(r);
+}
+
+/* ------------------------------------------------------------ for §8 */
+
+struct device_command {
+    change c;
+};
+
+device_command *device_command_parse(request *r, json_object *in, json_object **errors)
+{
+    device_command *dc = arena_alloc(r->arena, sizeof *dc);
+    if (!validate_change(r, in, &dc->c, errors))
+        return NULL;
+    if (!dc->c.command) {   /* a body naming no command and no line is a flash of nothing */
+        *errors = json_object_new_object();
+        errors_add(*errors, "command", "This field is required.");
+        return NULL;
+    }
+    return dc;
+}
+
+int device_command_show(request *r, int64_t device_row, const device_command *dc, const char *arrow,
+                        int64_t step_ref)
+{
+    record *cmd = dc->c.rec;
+    if (arrow) {   /* an alias's arrow: the same command with that arrow */
+        record *copy = record_new(r->arena, cmd->sc);
+        memcpy(copy->v, cmd->v, sizeof(value) * (size_t)cmd->sc->nfields);
+        value_set_text(&copy->v[CMD_ARROW], arrow, strlen(arrow));
+        cmd = copy;
+    }
+    return apply_command_step(r, device_row, cmd, datetime_now(), step_ref) < 0 ? -1 : 0;
+}
+
+int device_clear_by_nonce(request *r, const char *nonce)
+{
+    store_stmt *st = store_prepare(r->db,
+        "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
+        "display_step = NULL, updated = $3 WHERE customer_id = $1 AND display_nonce = $2");
+    if (!st)
+        return -1;
+    store_bind_int(st, 1, r->customer_id);
+    store_bind_str(st, 2, nonce);
+    store_bind_int(st, 3, datetime_now());
+    return store_exec_int(st, NULL) < 0 ? -1 : 0;
+}
+
+/* Arrow that points from a device to the place an alias names. */
+static const char *alias_arrow(const char *device_is)
+{
+    return strcmp(device_is, "to the Left of") == 0 ? "right" : "left";
+}
+
+int devices_at_location(request *r, const char *location, device_target **out)
+{
+    *out = NULL;
+    if (!location || !*location)
+        return 0;
+    store_stmt *st = store_prepare(r->db,
+        "SELECT id, NULL FROM devices WHERE customer_id = $1 AND (location = $2 OR locationoverride = $2) "
+        "UNION ALL "
+        "SELECT a.device_ref, a.device_is FROM location_aliases a "
+        "WHERE a.customer_id = $1 AND a.name = $2 ORDER BY 1");
+    if (!st)
+        return -1;
+    store_bind_int(st, 1, r->customer_id);
+    store_bind_str(st, 2, location);
+    int n = 0, cap = 8, rc;
+    device_target *t = arena_alloc(r->arena, sizeof *t * (size_t)cap);
+    while ((rc = store_step(st)) == STORE_ROW) {
+        int64_t row = store_col_int(st, 0);
+        bool seen = false;   /* a device both at the location and aliased: lit once */
+        for (int i = 0; i < n; i++)
+            seen |= t[i].row == row;
+        if (seen)
+            continue;
+        if (n == cap) {
+            device_target *grown = arena_alloc(r->arena, sizeof *t * (size_t)cap * 2);
+            memcpy(grown, t, sizeof *t * (size_t)n);
+            t = grown;
+            cap *= 2;
+        }
+        t[n].row = row;
+        t[n].arrow = store_col_null(st, 1) ? NULL
+                     : alias_arrow(store_col_text(st, 1, NULL));
+        n++;
+    }
+    store_reset(st);
+    *out = t;
+    return rc < 0 ? -1 : n;
+}
+
+int device_respond(request *r, int status, int64_t device_row)
+{
+    record *dev = load_device(r, device_row);
+    if (!dev)
+        return -1;
+    respond_record(r, status, dev);
+    return 0;
 }

@@ -29,7 +29,7 @@
 enum { ITEM_ID, ITEM_NAME, ITEM_DESCRIPTION, ITEM_SKU, ITEM_UPC, ITEM_ORDERED,
        ITEM_FULFILLED, ITEM_LOCATION, ITEM_DEVICE };
 enum { SHIP_ID, SHIP_NUMBER, SHIP_ITEMS };
-enum { ORDER_ID, ORDER_NUMBER, ORDER_SHIPMENTS, ORDER_ITEMS, ORDER_CREATED, ORDER_MODIFIED };
+enum { ORDER_ID, ORDER_NUMBER, ORDER_SHIPMENTS, ORDER_ITEMS, ORDER_CREATED, ORDER_MODIFIED, ORDER_STATUS };
 
 static void check_item(validation *v, record *rec, json_object *errors);
 static void check_order(validation *v, record *rec, json_object *errors);
@@ -62,6 +62,8 @@ static const field order_fields[] = {
     [ORDER_ITEMS] = {"items", FIELD_NESTED_LIST, F_ALLOW_EMPTY | F_WRITE_ONLY, .child = &item_schema},
     [ORDER_CREATED] = {"created", FIELD_DATETIME, F_READ_ONLY},
     [ORDER_MODIFIED] = {"modified", FIELD_DATETIME, F_READ_ONLY},
+    /* §8: unstarted, launched, aborted, complete (launch.c moves it) */
+    [ORDER_STATUS] = {"status", FIELD_STRING, F_READ_ONLY},
 };
 const schema order_schema = SCHEMA("Order", order_fields, check_order);
 
@@ -106,7 +108,7 @@ static void check_order(validation *v, record *rec, json_object *errors)
 #define ORDER_TREE_COLUMNS                                                            \
     "SELECT o.id, o.order_number, o.created, o.modified, s.id, s.shipment_number, "   \
     "i.id, i.name, i.description, i.sku, i.upc, i.ordered_quantity, "                 \
-    "i.quantity_fulfilled, i.warehouse_location, d.device_id "                        \
+    "i.quantity_fulfilled, i.warehouse_location, d.device_id, o.status "              \
     "FROM orders o LEFT JOIN shipments s ON s.order_id = o.id "                       \
     "LEFT JOIN items i ON i.shipment_id = s.id "                                      \
     "LEFT JOIN devices d ON d.id = i.device_ref "
@@ -150,6 +152,7 @@ static int read_order_tree(request *r, store_stmt *st, record_vec *orders)
             value_from_text(a, st, 1, &order[ORDER_NUMBER]);
             value_set_int(&order[ORDER_CREATED], store_col_int(st, 2));
             value_set_int(&order[ORDER_MODIFIED], store_col_int(st, 3));
+            value_from_text(a, st, 15, &order[ORDER_STATUS]);
         }
         if (!store_col_null(st, 4) && store_col_int(st, 4) != ship_id) {
             if (ship)
@@ -421,6 +424,7 @@ void orders_create(request *r)
     value_set_int(&order->v[ORDER_ID], id);
     value_set_int(&order->v[ORDER_CREATED], now);
     value_set_int(&order->v[ORDER_MODIFIED], now);
+    value_set_text(&order->v[ORDER_STATUS], "unstarted", 9);
     request_add_header(r, "Location", arena_printf(r->arena, "%s/api/orders/%lld/", r->base_url, (long long)id));
     respond_record(r, 201, order);
 }
@@ -695,3 +699,19 @@ static void item_update(request *r, bool partial)
 
 void item_put(request *r) { item_update(r, false); }
 void item_patch(request *r) { item_update(r, true); }
+
+/* ------------------------------------------------------------ for §8 */
+
+int order_find(request *r, const char *key, int64_t *id)
+{
+    return find_order(r, key, id);
+}
+
+int order_respond(request *r, int status, int64_t id)
+{
+    record *order = load_order(r, id);
+    if (!order)
+        return -1;
+    respond_record(r, status, order);
+    return 0;
+}

@@ -70,6 +70,17 @@ void refund_product_retrieve(request *r);
 /* health.c — §7 */
 void healthz(request *r);
 
+/* aliases.c — §8 */
+extern const schema alias_schema;
+void aliases_list(request *r);
+void alias_create(request *r);
+void alias_retrieve(request *r);
+void alias_delete(request *r);
+
+/* launch.c — §8 */
+void order_launch(request *r);
+void order_abort(request *r);
+
 /* root.c — API roots */
 void api_root(request *r);
 void retail_root(request *r);

@@ -34,6 +34,8 @@ const route api_routes[] = {
     {"/api/orders/{order}/", "Order Instance", &order_schema,
      .get = order_retrieve, .put = order_put, .patch = order_patch, .del = order_delete,
      .kind = VIEW_DETAIL},
+    {"/api/orders/{order}/launch/", "Order Launch", NULL, .post = order_launch},
+    {"/api/orders/{order}/abort/", "Order Abort", NULL, .post = order_abort},
     {"/api/items/{id}/", "Item Instance", &item_schema,
      .get = item_retrieve, .put = item_put, .patch = item_patch,
      .kind = VIEW_DETAIL},
@@ -45,6 +47,12 @@ const route api_routes[] = {
     {"/api/devices/", "Devices", &display_schema, .post = devices_bulk,
      .kind = VIEW_BULK, .output = &device_schema, .input_alt = &statics_schema,
      .selector = &device_selector_schema},
+
+    /* Pick-to-light workflows, §8 */
+    {"/api/location-aliases/", "Location Alias List", &alias_schema,
+     .get = aliases_list, .post = alias_create},
+    {"/api/location-aliases/{id}/", "Location Alias Instance", &alias_schema,
+     .get = alias_retrieve, .del = alias_delete, .kind = VIEW_DETAIL},
 
     /* Retail data API, §4.1, §4.2 */
     {"/api/v1/", "Api Root", NULL, .get = retail_root},

@@ -1142,7 +1142,6 @@ def test_integration_shipstation_extension(server, bigblock_user):
     assert get_device(u.api, DEV4)["display"]["nonce"] == relit["nonce"]
 
 
-@pytest.mark.xfail(strict=True, reason="needs §8 launch/abort (issue 7)")
 def test_integration_extensiv_receiver(server, api):
     """voodoo-extensiv server.py: DELETE + ADD per event, then LAUNCH / ABORT, header 'API-Key'."""
     register(api, DEV, "A1-09-02")

@@ -264,7 +264,8 @@ def test_lists_take_page_ordering_and_their_filters(document):
 def test_bodies_come_from_the_declarations(document):
     schemas = document["components"]["schemas"]
     order = schemas["Order"]
-    assert list(order["properties"]) == ["id", "order_number", "shipments", "items", "created", "modified"]
+    assert list(order["properties"]) == ["id", "order_number", "shipments", "items", "created", "modified",
+                                         "status"]
     assert "order_number" in order["required"]
     assert order["properties"]["order_number"]["maxLength"] == 64
     assert order["properties"]["id"]["readOnly"] is True

@@ -79,6 +79,7 @@ ORDER_FIELDS = {
     "items": nested_list("Items", ITEM_FIELDS),
     "created": field("datetime", "Created", read_only=True),
     "modified": field("datetime", "Modified", read_only=True),
+    "status": field("string", "Status", read_only=True),
 }
 
 
@@ -108,7 +109,7 @@ def test_order_list_is_drf_simple_metadata(api):
     assert body == envelope("Order List", {"POST": ORDER_FIELDS})
     # declaration order, at every level
     post = body["actions"]["POST"]
-    assert list(post) == ["id", "order_number", "shipments", "items", "created", "modified"]
+    assert list(post) == ["id", "order_number", "shipments", "items", "created", "modified", "status"]
     assert list(post["shipments"]["child"]["children"]) == ["id", "shipment_number", "items"]
     assert list(post["shipments"]["child"]["children"]["items"]["child"]["children"]) == [
         "id", "name", "description", "SKU", "UPC", "ordered_quantity",
