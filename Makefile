@@ -1,11 +1,12 @@
 # Stockroom's front door; CMake is the build, these targets only wrap it.
 #   make run    install what's missing, build, serve on SQLite at 127.0.0.1:8000
 #   make test   install what's missing, build, run every test, also under ASan+UBSan
-#   make bench  release build, then $(SHARED)/bench/compare.sh
+#   make bench  release build, then $(SHARED)/bench/compare.sh, then S1 over
+#               http and https (scripts/bench-tls.sh)
 #   make web    install web/'s npm packages (Swagger UI for /api/docs/, the
 #               OpenAPI validator of the tests); every build runs it first
 # Variables: JOBS (2), DB and LISTEN for `run`, SHARED (../shared), BENCH_ARGS
-# (SECONDS CONNECTIONS for compare.sh), CTEST_ARGS (extra ctest arguments).
+# (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments).
 .NOTPARALLEL:
 .PHONY: all deps web build release asan run test bench clean
 
@@ -44,6 +45,7 @@ test: deps build asan
 
 bench: deps release
 	bash $(SHARED)/bench/compare.sh build-release/stockroom $(BENCH_ARGS)
+	bash scripts/bench-tls.sh build-release/stockroom $(BENCH_ARGS)
 
 clean:
 	rm -rf build build-release build-asan

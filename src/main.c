@@ -240,6 +240,7 @@ static int run_serve(int argc, char **argv)
         {"listen", required_argument, NULL, 'l'}, {"db", required_argument, NULL, 'd'},
         {"threads", required_argument, NULL, 't'}, {"writers", required_argument, NULL, 'w'},
         {"trust-proxy", no_argument, NULL, 'p'},
+        {"tls-cert", required_argument, NULL, 'c'}, {"tls-key", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -268,6 +269,12 @@ static int run_serve(int argc, char **argv)
         case 'p':
             cfg.trust_proxy = true;
             break;
+        case 'c':
+            cfg.tls_cert_file = optarg;
+            break;
+        case 'k':
+            cfg.tls_key_file = optarg;
+            break;
         case 't':
         case 'w': {
             char *end;
@@ -282,7 +289,7 @@ static int run_serve(int argc, char **argv)
         }
         case 'h':
             printf("usage: stockroom serve [--listen HOST:PORT] [--db PATH|postgresql://...] [--threads N]\n"
-                   "                       [--writers N] [--trust-proxy]\n\n"
+                   "                       [--writers N] [--trust-proxy] [--tls-cert FILE --tls-key FILE]\n\n"
                    "  --listen   address to listen on (default 127.0.0.1:8000)\n"
                    "  --db       SQLite file or PostgreSQL URL (default %s, or STOCKROOM_DATABASE_URL)\n"
                    "  --threads  connection threads, which also run reads (default: two per core)\n"
@@ -290,7 +297,9 @@ static int run_serve(int argc, char **argv)
                    "             for their batch's commit, and more waiting writers batch better)\n"
                    "             Every thread has its own database connection.\n"
                    "  --trust-proxy  build urls from X-Forwarded-Proto / X-Forwarded-Host\n"
-                   "             (only behind a proxy that sets them)\n", DEFAULT_DB);
+                   "             (only behind a proxy that sets them)\n"
+                   "  --tls-cert, --tls-key  serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate\n"
+                   "             (chain) and its unencrypted PEM private key; both or neither\n", DEFAULT_DB);
             return 0;
         default:
             fprintf(stderr, "stockroom serve: see `stockroom serve --help`\n");
@@ -299,6 +308,10 @@ static int run_serve(int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "stockroom serve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!cfg.tls_cert_file != !cfg.tls_key_file) {
+        fprintf(stderr, "stockroom serve: --tls-cert and --tls-key go together\n");
         return 2;
     }
     store *db = open_db(cfg.db_url);   /* migrate once, before any worker connects */

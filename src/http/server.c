@@ -19,11 +19,17 @@
  * Paths and query strings reach us raw (the unescape callback is a no-op)
  * so that an encoded "/" in a path segment stays inside its segment; the
  * router decodes each segment itself.
+ *
+ * HTTPS is libmicrohttpd's own TLS (GnuTLS): the same daemon, threads,
+ * suspend/resume and keep-alive, with the certificate and key read into
+ * memory at start and checked with GnuTLS first, so a bad pair is a clear
+ * message instead of a daemon that does not start for a reason we cannot tell.
  */
 #include "http/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <malloc.h>
 #include <microhttpd.h>
 #include <pthread.h>
@@ -54,6 +60,10 @@ typedef struct request_ctx {
 } request_ctx;
 
 static const server_config *config;
+
+/* TLS 1.2 and 1.3 only: 1.0 and 1.1 are deprecated (RFC 8996), and every
+ * client we know of speaks 1.2. */
+static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
 /* The writers' queue (see the top of the file). */
 static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -169,7 +179,7 @@ static void parse_query(request *r, const char *qs)
  * proxy its X-Forwarded-Proto / X-Forwarded-Host (first value of a list). */
 static const char *base_url(request *r, struct MHD_Connection *conn)
 {
-    const char *scheme = "http";
+    const char *scheme = config->tls_cert_file ? "https" : "http";
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
     if (config->trust_proxy) {
         const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
@@ -368,6 +378,54 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     log_line("libmicrohttpd: %s", buf);
 }
 
+/* A PEM file, whole and NUL-terminated (libmicrohttpd takes C strings);
+ * NULL after logging why. */
+static char *read_pem(const char *flag, const char *path)
+{
+    enum { max_pem = 1024 * 1024 };   /* a certificate chain is a few KiB */
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        log_line("%s %s: %s", flag, path, strerror(errno));
+        return NULL;
+    }
+    char *text = malloc(max_pem + 1);
+    if (!text)
+        abort();
+    size_t n = fread(text, 1, max_pem + 1, f);
+    int read_errno = ferror(f) ? errno : 0;
+    fclose(f);
+    const char *why = read_errno ? strerror(read_errno)
+                      : n > max_pem ? "larger than 1 MiB: not a PEM certificate or key"
+                      : n == 0      ? "empty"
+                      : memchr(text, '\0', n) ? "not a PEM file (binary data)"
+                                               : NULL;
+    if (why) {
+        log_line("%s %s: %s", flag, path, why);
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
+/* Whether GnuTLS takes cert and key as a pair, the very call libmicrohttpd
+ * makes when it starts; logs GnuTLS's reason when not (not PEM, key does
+ * not match the certificate, ...). */
+static bool tls_pair_usable(const server_config *cfg, const char *cert, const char *key)
+{
+    gnutls_certificate_credentials_t cred;
+    if (gnutls_certificate_allocate_credentials(&cred) < 0)
+        abort();
+    gnutls_datum_t cert_d = {(unsigned char *)cert, (unsigned)strlen(cert)};
+    gnutls_datum_t key_d = {(unsigned char *)key, (unsigned)strlen(key)};
+    int rc = gnutls_certificate_set_x509_key_mem(cred, &cert_d, &key_d, GNUTLS_X509_FMT_PEM);
+    gnutls_certificate_free_credentials(cred);
+    if (rc < 0)
+        log_line("cannot use --tls-cert %s and --tls-key %s as a PEM certificate and its private key: %s",
+                 cfg->tls_cert_file, cfg->tls_key_file, gnutls_strerror(rc));
+    return rc >= 0;
+}
+
 int server_run(const server_config *cfg)
 {
     config = cfg;
@@ -387,6 +445,20 @@ int server_run(const server_config *cfg)
         return 2;
     }
 
+    /* Read and check the TLS pair before anything listens. libmicrohttpd
+     * keeps pointers to them, so they live until the daemon stops. */
+    bool tls = cfg->tls_cert_file != NULL;
+    char *tls_cert = NULL, *tls_key = NULL;
+    if (tls) {
+        tls_cert = read_pem("--tls-cert", cfg->tls_cert_file);
+        tls_key = tls_cert ? read_pem("--tls-key", cfg->tls_key_file) : NULL;
+        if (!tls_key || !tls_pair_usable(cfg, tls_cert, tls_key)) {
+            free(tls_cert);
+            free(tls_key);
+            return 2;
+        }
+    }
+
     /* Large response buffers and arena blocks come and go with every request:
      * keep them in the heap instead of mmap/munmap each time. */
     mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
@@ -401,20 +473,31 @@ int server_run(const server_config *cfg)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* libmicrohttpd refuses TLS options without MHD_USE_TLS: pass them only then. */
+    struct MHD_OptionItem tls_options[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, tls_cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, tls_key},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)tls_priorities},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
-            MHD_ALLOW_SUSPEND_RESUME,
+            MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0),
         cfg->port, NULL, NULL, on_request, NULL,
+        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,   /* first, or libmicrohttpd warns */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL,
+        MHD_OPTION_ARRAY, tls ? tls_options : no_options,
         MHD_OPTION_END);
     if (!d) {
         log_line("cannot listen on %s:%u: %s", cfg->listen_host, cfg->port, strerror(errno));
+        free(tls_cert);
+        free(tls_key);
         return 1;
     }
     pthread_t *writer_threads = calloc(writers, sizeof *writer_threads);
@@ -422,8 +505,8 @@ int server_run(const server_config *cfg)
         abort();
     for (unsigned i = 0; i < writers; i++)
         pthread_create(&writer_threads[i], NULL, run_writer, NULL);
-    log_line("serving on http://%s:%u with %u connection threads and %u writers",
-             cfg->listen_host, cfg->port, threads, writers);
+    log_line("serving on %s://%s:%u with %u connection threads and %u writers",
+             tls ? "https" : "http", cfg->listen_host, cfg->port, threads, writers);
 
     int sig = 0;
     sigwait(&stop, &sig);
@@ -439,6 +522,8 @@ int server_run(const server_config *cfg)
         pthread_join(writer_threads[i], NULL);
     free(writer_threads);
     MHD_stop_daemon(d);
+    free(tls_cert);
+    free(tls_key);
     arena_free(spare_arena);   /* the main thread's, if it completed requests while stopping */
     spare_arena = NULL;
     for (int i = 0; i < nthread_dbs; i++)

@@ -27,12 +27,18 @@ def free_port():
 
 
 class Server:
-    """A running `stockroom serve` plus the database it uses."""
+    """A running `stockroom serve` plus the database it uses.
 
-    def __init__(self, db, extra_args=()):
+    tls=(cert_file, key_file) serves HTTPS with them; `base` is then https://
+    and `verify` (for requests) the certificate."""
+
+    def __init__(self, db, extra_args=(), tls=None):
         self.db = db
         self.port = free_port()
-        self.base = "http://127.0.0.1:%d" % self.port
+        self.base = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
+        self.verify = tls[0] if tls else True
+        if tls:
+            extra_args = (*extra_args, "--tls-cert", tls[0], "--tls-key", tls[1])
         self.log = tempfile.NamedTemporaryFile(prefix="stockroom-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port, "--db", db, *extra_args],
@@ -42,7 +48,8 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError("stockroom exited: %s" % self.read_log())
             try:
-                if requests.get(self.base + "/healthz", timeout=1).status_code == 200:
+                if requests.get(self.base + "/healthz", timeout=1,
+                                verify=self.verify).status_code == 200:
                     return
             except requests.ConnectionError:
                 pass
@@ -102,11 +109,13 @@ def new_key(db, name=None):
 
 
 class Client:
-    """requests with the base URL and a customer's API key filled in."""
+    """requests with the base URL and a customer's API key filled in; `verify`
+    as requests takes it (per request: a session's own loses to REQUESTS_CA_BUNDLE)."""
 
-    def __init__(self, base, key, header="API_KEY"):
+    def __init__(self, base, key, header="API_KEY", verify=True):
         self.base = base
         self.key = key
+        self.verify = verify
         self.session = requests.Session()
         self.session.headers[header] = key
 
@@ -114,7 +123,7 @@ class Client:
         return path if path.startswith("http") else self.base + path
 
     def request(self, method, path, **kw):
-        return self.session.request(method, self.url(path), timeout=30, **kw)
+        return self.session.request(method, self.url(path), timeout=30, verify=self.verify, **kw)
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
