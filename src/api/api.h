@@ -19,10 +19,13 @@ typedef void (*handler_fn)(request *r);
 
 enum {
     ROUTE_PUBLIC = 1 << 0,   /* no credentials needed */
-    ROUTE_RAW = 1 << 1,      /* not a DRF view: no format, Allow or metadata;
-                                its .get answers every method */
+    ROUTE_RAW = 1 << 1,      /* not a DRF view: no format or metadata; the
+                                handler reads its own body */
     ROUTE_UPSERT = 1 << 2,   /* lists: POST takes one object or a list of them,
                                 upserted, and answers 201 {"created", "updated"} */
+    ROUTE_GET_WRITES = 1 << 3, /* its GET changes things (§8's query-string API,
+                                launchsequence): no read transaction around it,
+                                the handler opens its write transaction */
 };
 
 /* What a view does with its methods, as the OpenAPI document tells it. */

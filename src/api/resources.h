@@ -77,6 +77,9 @@ void alias_create(request *r);
 void alias_retrieve(request *r);
 void alias_delete(request *r);
 
+/* qs.c — §8's query-string API */
+void device_query_string(request *r);
+
 /* launch.c — §8 */
 void order_launch(request *r);
 void order_abort(request *r);

@@ -31,7 +31,7 @@
 #include "core/util.h"
 #include "store/store.h"
 
-#define MAX_SEGMENTS 8
+#define MAX_SEGMENTS 10
 
 /* "GET, POST, HEAD, OPTIONS" for each route, in DRF's order, built once. */
 static const char *allow_text[64];
@@ -537,7 +537,8 @@ void api_dispatch(request *r)
     /* Safe methods run, authentication included, in one read transaction
      * (one snapshot, one lock acquisition); their handlers never open
      * their own. Writing handlers open their write transaction themselves. */
-    bool safe = r->method & (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS);
+    bool safe = (r->method & (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS)) &&
+                !((rt->flags & ROUTE_GET_WRITES) && (r->method & (HTTP_GET | HTTP_HEAD)));
     if (!r->db) {
         respond_server_error(r, "no database connection");
     } else if (safe && store_begin_read(r->db) < 0) {

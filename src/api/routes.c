@@ -83,8 +83,16 @@ const route api_routes[] = {
 
     /* This API described: the OpenAPI document, and a page to read and try it */
     {"/api/schema/", "Schema", NULL, .get = openapi_schema},
+
     {"/api/docs/", NULL, NULL, .get = docs_page, .flags = ROUTE_RAW},
     {"/api/docs/{asset}", NULL, NULL, .get = docs_file, .flags = ROUTE_RAW},
+
+    /* §8's query-string API: after every other route, since its first
+     * segment is any device id */
+    {"/api/{device_id}/{type}/{lines12}/{lines345}/{sound}/{timing}/", "Device Query String", NULL,
+     .get = device_query_string, .flags = ROUTE_GET_WRITES},
+    {"/api/{device_id}/{type}/{lines12}/{lines345}/{sound}/{timing}/{nonce}/", "Device Query String",
+     NULL, .get = device_query_string, .flags = ROUTE_GET_WRITES},
 };
 
 const int api_nroutes = (int)(sizeof api_routes / sizeof api_routes[0]);

@@ -36,7 +36,7 @@ typedef struct query_param {
 } query_param;
 
 #define REQUEST_MAX_HEADERS_OUT 8
-#define ROUTE_MAX_CAPTURES 4
+#define ROUTE_MAX_CAPTURES 8
 
 typedef struct request {
     arena *arena;
