@@ -77,6 +77,16 @@ void alias_create(request *r);
 void alias_retrieve(request *r);
 void alias_delete(request *r);
 
+/* sequences.c — §8 */
+extern const schema sequence_schema;
+extern const list_query sequences_query;
+void sequences_list(request *r);
+void sequence_create(request *r);
+void sequence_retrieve(request *r);
+void sequence_put(request *r);
+void sequence_delete(request *r);
+void sequence_launch(request *r);
+
 /* qs.c — §8's query-string API */
 void device_query_string(request *r);
 

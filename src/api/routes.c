@@ -54,6 +54,13 @@ const route api_routes[] = {
     {"/api/location-aliases/{id}/", "Location Alias Instance", &alias_schema,
      .get = alias_retrieve, .del = alias_delete, .kind = VIEW_DETAIL},
 
+    {"/api/sequence/", "Sequence List", &sequence_schema, .get = sequences_list, .post = sequence_create,
+     .kind = VIEW_LIST, .list = &sequences_query},
+    {"/api/sequence/{id}/", "Sequence Instance", &sequence_schema,
+     .get = sequence_retrieve, .put = sequence_put, .del = sequence_delete, .kind = VIEW_DETAIL},
+    {"/api/launchsequence/{id}/", "Launch Sequence", NULL, .get = sequence_launch,
+     .flags = ROUTE_GET_WRITES},
+
     /* Retail data API, §4.1, §4.2 */
     {"/api/v1/", "Api Root", NULL, .get = retail_root},
     {"/api/v1/shops/", "Shop List", &shop_schema, .get = shops_list, .post = shops_upsert,
