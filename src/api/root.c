@@ -15,6 +15,7 @@ typedef struct root_entry {
 static const root_entry orders_api[] = {
     {"orders", "/api/orders/"},
     {"device", "/api/device/"},
+    {"sequence", "/api/sequence/"},
 };
 
 static const root_entry retail_api[] = {

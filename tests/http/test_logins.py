@@ -608,6 +608,7 @@ def test_api_root_lists_the_resources(server, acct):
     assert root == {
         "orders": server.base + "/api/orders/",
         "device": server.base + "/api/device/",
+        "sequence": server.base + "/api/sequence/",
         "shops": server.base + "/api/v1/shops/",
         "suppliers": server.base + "/api/v1/suppliers/",
         "products": server.base + "/api/v1/products/",
