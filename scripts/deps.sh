@@ -14,6 +14,8 @@ PACKAGES=(
     libmicrohttpd-dev libgnutls28-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev
     # unit tests (cmocka) and the black-box suite (pytest + requests)
     libcmocka-dev python3 python3-pytest python3-requests
+    # the Datawiz upload client's OAuth2 library, for its black-box test
+    python3-requests-oauthlib
     # PostgreSQL: initdb/pg_ctl for the throwaway test cluster, psql
     postgresql postgresql-client
     # tools the tests and the benchmark drive the server with
