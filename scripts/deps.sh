@@ -12,6 +12,8 @@ PACKAGES=(
     build-essential cmake pkg-config
     # libraries the server links
     libmicrohttpd-dev libgnutls28-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev
+    # callback deliveries (contract §8)
+    libcurl4-gnutls-dev
     # unit tests (cmocka) and the black-box suite (pytest + requests)
     libcmocka-dev python3 python3-pytest python3-requests
     # the Datawiz upload client's OAuth2 library, for its black-box test

@@ -14,6 +14,7 @@
 
 #include "api/accounts.h"
 #include "api/api.h"
+#include "api/callbacks.h"
 #include "api/tenants.h"
 #include "http/server.h"
 #include "store/store.h"
@@ -38,6 +39,20 @@ static int cmd_customer_create(store *db, char **args)
         return 1;
     }
     printf("customer %s created; its API key (shown once):\n%s\n", args[0], key);
+    return 0;
+}
+
+static int cmd_customer_set_callback(store *db, char **args)
+{
+    const char *err = callback_url_set(db, args[0], args[1]);
+    if (err) {
+        fprintf(stderr, "stockroom: customer set-callback: %s\n", err);
+        return 1;
+    }
+    if (*args[1])
+        printf("acknowledgements of %s will be POSTed to %s\n", args[0], args[1]);
+    else
+        printf("callback url of %s cleared\n", args[0]);
     return 0;
 }
 
@@ -179,6 +194,8 @@ static int cmd_oauth_client_delete(store *db, char **args)
 static const command commands[] = {
     {"customer", "create", "NAME", 1, cmd_customer_create,
      "Create a customer (tenant) and print its first API key on the last line."},
+    {"customer", "set-callback", "CUSTOMER URL", 2, cmd_customer_set_callback,
+     "Deliver the customer's acknowledgements (contract §8) to URL (http or https); \"\" clears it."},
     {"key", "create", "CUSTOMER", 1, cmd_key_create, "Create another API key for a customer."},
     {"key", "revoke", "KEY", 1, cmd_key_revoke, "Revoke an API key (it answers 401 from then on)."},
     {"key", "list", "CUSTOMER", 1, cmd_key_list, "List a customer's keys (first characters only)."},
@@ -299,7 +316,10 @@ static int run_serve(int argc, char **argv)
                    "  --trust-proxy  build urls from X-Forwarded-Proto / X-Forwarded-Host\n"
                    "             (only behind a proxy that sets them)\n"
                    "  --tls-cert, --tls-key  serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate\n"
-                   "             (chain) and its unencrypted PEM private key; both or neither\n", DEFAULT_DB);
+                   "             (chain) and its unencrypted PEM private key; both or neither\n\n"
+                   "Acknowledgements are delivered to callback urls by a worker thread, retried after\n"
+                   "BASE, 2*BASE, ... at most MAX ms: STOCKROOM_CALLBACK_BACKOFF_MS=BASE,MAX (1000,60000).\n",
+                   DEFAULT_DB);
             return 0;
         default:
             fprintf(stderr, "stockroom serve: see `stockroom serve --help`\n");
@@ -319,7 +339,11 @@ static int run_serve(int argc, char **argv)
         return 1;
     store_close(db);
     api_init();
-    return server_run(&cfg);
+    if (callbacks_start(cfg.db_url) < 0)
+        return 1;
+    int rc = server_run(&cfg);
+    callbacks_stop();   /* a delivery in flight is abandoned: it stays queued */
+    return rc;
 }
 
 static int run_command(const command *cmd, int argc, char **argv)

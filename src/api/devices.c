@@ -228,7 +228,7 @@ int device_lookup(request *r, const char *device_id, size_t n, int64_t *id)
     return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
-static record *load_device(request *r, int64_t id)
+record *load_device(request *r, int64_t id)
 {
     store_stmt *st = store_prepare(r->db, DEVICE_COLUMNS "WHERE id = $1");
     if (!st)

@@ -1,6 +1,7 @@
 /*
  * devices.h — what other resources need of devices: resolving a device id
- * of the caller's customer (items point at devices), and lighting them
+ * of the caller's customer (items point at devices), reading one as GET
+ * renders it (an acknowledgement answers with it), and lighting them
  * (launch, sequences, the query-string API of §8).
  */
 #ifndef STOCKROOM_DEVICES_H
@@ -11,6 +12,7 @@
 
 #include <json-c/json.h>
 
+#include "api/fields.h"
 #include "http/request.h"
 
 /* device_id → row id within r's customer: 1 found, 0 not, -1 db error. */
@@ -41,5 +43,9 @@ int devices_at_location(request *r, const char *location, device_target **out);
 
 /* Answer with the device as GET renders it: 0, or -1 (db error). */
 int device_respond(request *r, int status, int64_t device_row);
+
+/* The device with row id `id` as a record of device_schema (arena), or
+ * NULL when it is missing or on a database error. */
+record *load_device(request *r, int64_t id);
 
 #endif

@@ -32,6 +32,10 @@ void device_apply(request *r);
 void device_delete(request *r);
 void devices_bulk(request *r);
 
+/* picks.c — §8 */
+extern const schema ack_schema;
+void device_ack(request *r);
+
 /* catalog.c — §4.1 */
 extern const schema shop_schema, supplier_schema, product_schema;
 extern const list_query shops_query, suppliers_query, products_query;

@@ -44,6 +44,8 @@ const route api_routes[] = {
     {"/api/device/{device_id}/", "Device Instance", &display_schema,
      .get = device_retrieve, .post = device_apply, .put = device_apply, .del = device_delete,
      .kind = VIEW_DETAIL, .output = &device_schema, .input_alt = &statics_schema},
+    {"/api/device/{device_id}/ack/", "Device Ack", &ack_schema, .post = device_ack,
+     .output = &device_schema},
     {"/api/devices/", "Devices", &display_schema, .post = devices_bulk,
      .kind = VIEW_BULK, .output = &device_schema, .input_alt = &statics_schema,
      .selector = &device_selector_schema},
