@@ -730,3 +730,95 @@ def test_each_customer_is_called_at_its_own_url(start_server, receivers, cb_data
     assert ack(api)["display"] is None
     time.sleep(1)
     assert len(rcv_a.bodies()) == 1 and len(rcv_b.bodies()) == 1
+
+
+# ------------------------------------------------------------------ the warehouse, end to end
+
+def test_warehouse_scenario_launch_pick_acknowledge_complete(start_server, receivers, cb_database):
+    """An order of 20 items over 10 devices: launched, every device shows its
+    pick, every pick acknowledged (with and without a quantity), the order
+    relaunched for what the first round left, callbacks for every pick, and
+    the order complete with every quantity right."""
+    srv = start_server()
+    rcv = receivers()
+    cust = Customer(cb_database, rcv.url)
+    api = cust.client(srv)
+    for i in range(10):
+        register(api, "WH-%d" % i, "AISLE-%d" % i)
+    # items 0..9 name their device; items 10..19 only a location (the same
+    # devices): a device shows one pick at a time, the later item's
+    items = [{"SKU": "SKU-%02d" % i, "ordered_quantity": i + 1, "device": "WH-%d" % i, "name": "Part %d" % i}
+             for i in range(10)]
+    items += [{"SKU": "SKU-%02d" % i, "ordered_quantity": 2, "warehouse_location": "AISLE-%d" % (i - 10),
+               "description": "Loose part %d" % i} for i in range(10, 20)]
+    r = api.post("/api/orders/", {"order_number": "WH-ORDER-1", "items": items})
+    assert r.status_code == 201, r.text
+    created = [i for s in r.json()["shipments"] for i in s["items"]]
+    assert api.post("/api/orders/WH-ORDER-1/launch/").json()["status"] == "launched"
+
+    want = []
+    for first_round, round_items in ((True, created[10:]), (False, created[:10])):
+        for n, item in enumerate(round_items):
+            device_id = "WH-%d" % (n % 10)
+            shown = get_device(api, device_id)["display"]
+            remaining = item["ordered_quantity"]
+            assert (shown["command"], shown["line1"], shown["line2"], shown["quantity"], shown["nonce"]) == \
+                ("pick", "WH-ORDER-1", item["SKU"], remaining, "item:%d" % item["id"])
+            assert shown["line3"] == (item["name"] or item["description"])
+            if n % 2:
+                ack(api, device_id, body={"quantity": remaining})
+            else:
+                ack(api, device_id)
+            want.append(expected(device_id, "item:%d" % item["id"], remaining))
+            assert get_device(api, device_id)["display"] is None
+        status = api.get("/api/orders/WH-ORDER-1/").json()["status"]
+        if first_round:
+            assert status == "launched"
+            # relaunch: what is left lights again
+            assert api.post("/api/orders/WH-ORDER-1/launch/").json()["status"] == "launched"
+    order = api.get("/api/orders/WH-ORDER-1/").json()
+    assert order["status"] == "complete"
+    for item in (i for s in order["shipments"] for i in s["items"]):
+        assert item["quantity_fulfilled"] == item["ordered_quantity"]
+    rcv.wait_for(20)
+    time.sleep(0.5)
+    assert without_id(rcv.unique()) == without_id(want)
+    assert len(rcv.bodies()) == 20
+
+
+def test_sequences_advance_on_acknowledgements(start_server, receivers, cb_database):
+    srv = start_server()
+    rcv = receivers()
+    cust = Customer(cb_database, rcv.url)
+    api = cust.client(srv)
+    for name in ("SQ-A", "SQ-B", "SQ-C"):
+        register(api, name, "row-" + name)
+    seq = api.post("/api/sequence/", {"nonce": "wave-1", "steps": [
+        {"order": 1, "device": "SQ-A", "line1": "one", "stepnonce": "s-a"},
+        {"order": 1, "device": "SQ-B", "line1": "one too", "stepnonce": "s-b"},
+        {"order": 2, "location": "row-SQ-C", "line1": "two", "stepnonce": "s-c", "quantity": 3},
+    ]}).json()
+    url = "/api/sequence/%d/" % seq["id"]
+    assert api.get("/api/launchsequence/%d/" % seq["id"]).json()["status"] == "in-progress"
+    assert get_device(api, "SQ-C")["display"] is None
+    ack(api, "SQ-A")
+    assert get_device(api, "SQ-C")["display"] is None           # SQ-B is still lit
+    assert get_device(api, "SQ-B")["display"]["line1"] == "one too"
+    ack(api, "SQ-B")
+    c = get_device(api, "SQ-C")["display"]                       # the next group
+    assert (c["line1"], c["nonce"], c["quantity"]) == ("two", "s-c", 3)
+    assert api.get(url).json()["status"] == "in-progress"
+    ack(api, "SQ-C")
+    assert api.get(url).json()["status"] == "completed"
+    rcv.wait_for(3)
+    time.sleep(0.5)
+    got = {b["nonce"]: b for b in rcv.unique()}
+    assert {n: (b["stepnonce"], b["deviceid"]) for n, b in got.items()} == {
+        "s-a": ("s-a", "SQ-A"), "s-b": ("s-b", "SQ-B"), "s-c": ("s-c", "SQ-C")}
+    assert got["s-c"]["qty"] == 3
+    # a later command on a step's device leaves the sequence where it is
+    api.get("/api/launchsequence/%d/" % seq["id"])
+    light(api, "SQ-A", line1="something else")
+    ack(api, "SQ-A")
+    assert api.get(url).json()["status"] == "in-progress"
+    assert get_device(api, "SQ-C")["display"] is None
