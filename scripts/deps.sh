@@ -11,7 +11,7 @@ PACKAGES=(
     # compiler, build system
     build-essential cmake pkg-config
     # libraries the server links
-    libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev
+    libmicrohttpd-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev libxml2-dev
     # unit tests (cmocka) and the black-box suite (pytest + requests)
     libcmocka-dev python3 python3-pytest python3-requests
     # PostgreSQL: initdb/pg_ctl for the throwaway test cluster, psql
