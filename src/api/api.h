@@ -23,6 +23,8 @@ enum {
                                 its .get answers every method */
     ROUTE_UPSERT = 1 << 2,   /* lists: POST takes one object or a list of them,
                                 upserted, and answers 201 {"created", "updated"} */
+    ROUTE_XML = 1 << 3,      /* also parses XML bodies and renders format xml
+                                (".xml", ?format=xml, Accept), api/xml.h */
 };
 
 /* What a view does with its methods, as the OpenAPI document tells it. */
