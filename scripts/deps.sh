@@ -11,7 +11,7 @@ PACKAGES=(
     # compiler, build system
     build-essential cmake pkg-config
     # libraries the server links
-    libmicrohttpd-dev libgnutls28-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev
+    libmicrohttpd-dev libgnutls28-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev libxml2-dev
     # callback deliveries (contract §8)
     libcurl4-gnutls-dev
     # unit tests (cmocka) and the black-box suite (pytest + requests)

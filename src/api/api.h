@@ -26,6 +26,8 @@ enum {
     ROUTE_GET_WRITES = 1 << 3, /* its GET changes things (§8's query-string API,
                                 launchsequence): no read transaction around it,
                                 the handler opens its write transaction */
+    ROUTE_XML = 1 << 4,      /* also parses XML bodies and renders format xml
+                                (".xml", ?format=xml, Accept), api/xml.h */
 };
 
 /* What a view does with its methods, as the OpenAPI document tells it. */

@@ -127,7 +127,7 @@ static void render_fields(jw *w, const schema *sc)
 }
 
 void render_metadata(jw *w, const char *name, const schema *sc, const char *const *actions,
-                     int nactions)
+                     int nactions, bool xml)
 {
     jw_obj(w);
     jw_key(w, "name");
@@ -138,12 +138,16 @@ void render_metadata(jw *w, const char *name, const schema *sc, const char *cons
     jw_arr(w);
     jw_cstr(w, "application/json");
     jw_cstr(w, "text/html");
+    if (xml)
+        jw_cstr(w, "application/xml");
     jw_arr_end(w);
     jw_key(w, "parses");
     jw_arr(w);
     jw_cstr(w, "application/json");
     jw_cstr(w, "application/x-www-form-urlencoded");
     jw_cstr(w, "multipart/form-data");
+    if (xml)
+        jw_cstr(w, "application/xml");
     jw_arr_end(w);
     if (sc && nactions > 0) {
         jw_key(w, "actions");
@@ -163,10 +167,11 @@ static bool object_exists(request *r, const route *rt)
 {
     if (!rt->get)
         return true;
-    bool browsable = r->browsable;
+    bool browsable = r->browsable, xml = r->xml;
     int nheaders = r->nheaders_out;
     http_method method = r->method;
     r->browsable = false;
+    r->xml = false;
     r->method = HTTP_GET;
     rt->get(r);
     bool found = r->status == 200;
@@ -177,6 +182,7 @@ static bool object_exists(request *r, const route *rt)
     r->nheaders_out = nheaders;
     r->method = method;
     r->browsable = browsable;
+    r->xml = xml;
     r->status = 500;
     return found;
 }
@@ -193,6 +199,6 @@ void metadata_respond(request *r, const route *rt)
     }
     jw w;
     jw_init(&w, 2048);
-    render_metadata(&w, rt->name, rt->input, actions, n);
+    render_metadata(&w, rt->name, rt->input, actions, n, rt->flags & ROUTE_XML);
     respond_json(r, 200, &w);
 }

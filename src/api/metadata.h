@@ -22,9 +22,10 @@ void metadata_respond(request *r, const route *rt);
 
 /* DRF's SimpleMetadata for a view: `name` ("Order List"), the schema of
  * what POST/PUT takes, and the actions to describe it under ("POST",
- * "PUT"; none when nactions is 0). */
+ * "PUT"; none when nactions is 0). `xml`: the view also renders and
+ * parses application/xml (ROUTE_XML). */
 void render_metadata(jw *w, const char *name, const schema *sc, const char *const *actions,
-                     int nactions);
+                     int nactions, bool xml);
 
 /* DRF's label of a field: its declared label, else "ID" for "id" (as
  * Django names an automatic primary key), else the name with '_' as

@@ -1,7 +1,8 @@
 /*
  * respond.c — building responses (see respond.h). The browsable format
  * wraps the same JSON in a small HTML page; everything user-supplied is
- * HTML-escaped there.
+ * HTML-escaped there. The xml format turns the JSON into DRF's XML
+ * (api/xml.h); the JSON path does no work for either.
  */
 #include "api/respond.h"
 
@@ -9,14 +10,37 @@
 #include <string.h>
 
 #include "api/browsable.h"
+#include "api/xml.h"
 #include "core/util.h"
 #include "store/store.h"
+
+/* The writer's JSON as XML. Our own JSON is always valid; were it not,
+ * the answer is a 500, still in XML. */
+static void respond_xml(request *r, jw *w)
+{
+    jw out;
+    jw_init(&out, w->len + w->len / 2 + 64);
+    if (!xml_render(&out, w->buf, w->len)) {
+        log_line("error: %s %s: a response that is not JSON", r->method_name, r->path);
+        static const char failed[] = "{\"detail\":\"A server error occurred.\"}";
+        r->status = 500;
+        out.len = 0;
+        xml_render(&out, failed, sizeof failed - 1);
+    }
+    jw_free(w);
+    r->content_type = "application/xml; charset=utf-8";
+    r->resp_body = jw_take(&out, &r->resp_len);
+}
 
 void respond_json(request *r, int status, jw *w)
 {
     r->status = status;
     if (r->browsable) {
         browsable_render(r, status, w);
+        return;
+    }
+    if (r->xml) {
+        respond_xml(r, w);
         return;
     }
     r->content_type = "application/json";

@@ -12,6 +12,10 @@
  * application/json (so a browser gets HTML, while a bare wildcard and ties
  * get JSON, as DRF's negotiation puts its JSON renderer first). No allocation here:
  * the JSON path stays as cheap as it was.
+ * Routes flagged ROUTE_XML also know format xml (".xml", ?format=xml, or an
+ * Accept that prefers application/xml or text/xml outright: the XML
+ * renderer comes last, so it wins no tie) and take XML bodies; elsewhere
+ * ".xml" is no suffix, ?format=xml is 404 and an XML body 415, as before.
  *
  * DRF's form overloading: a form-encoded POST whose fields name `_method`
  * and/or `_content` (with `_content_type`, default application/json) runs
@@ -28,6 +32,7 @@
 #include "api/json.h"
 #include "api/metadata.h"
 #include "api/respond.h"
+#include "api/xml.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -58,11 +63,13 @@ static const char *build_allow(const route *rt)
 
 void api_init(void)
 {
+    xml_init();
     for (int i = 0; i < api_nroutes && i < 64; i++)
         allow_text[i] = build_allow(&api_routes[i]);
 }
 
-typedef enum { FORMAT_NONE, FORMAT_JSON, FORMAT_API, FORMAT_UNKNOWN } format;
+/* The renderers, in DRF's order: a tie goes to the first. */
+typedef enum { FORMAT_NONE, FORMAT_JSON, FORMAT_API, FORMAT_XML, FORMAT_UNKNOWN } format;
 
 /* Split the raw path into segments. Returns their number, -1 when there
  * are too many. */
@@ -78,8 +85,8 @@ static int split_path(char *path, char **seg)
     return n;
 }
 
-/* The format a ".json"/".api" ending of the segment names (FORMAT_NONE if
- * none) and the length of the segment without it. */
+/* The format a ".json"/".api"/".xml" ending of the segment names
+ * (FORMAT_NONE if none) and the length of the segment without it. */
 static format suffix_of(const char *segment, size_t *stem)
 {
     size_t len = strlen(segment);
@@ -90,6 +97,10 @@ static format suffix_of(const char *segment, size_t *stem)
     if (len >= 4 && strcmp(segment + len - 4, ".api") == 0) {
         *stem = len - 4;
         return FORMAT_API;
+    }
+    if (len >= 4 && strcmp(segment + len - 4, ".xml") == 0) {
+        *stem = len - 4;
+        return FORMAT_XML;
     }
     return FORMAT_NONE;
 }
@@ -147,17 +158,18 @@ static int parse_q(const char *s, size_t n)
 }
 
 /*
- * Does the Accept header ask for HTML rather than JSON? For each of the two
- * renderers, the best (quality, specificity) of the media ranges that
- * match it, specificity as DRF ranks it (any type 0, "text/" with any
- * subtype 1, type/subtype 2, with parameters other than q 3). HTML only
- * when it wins outright.
+ * The renderer the Accept header prefers: JSON, HTML (FORMAT_API) or, when
+ * `xml` (the route has the XML renderer), XML. For each renderer, the best
+ * (quality, specificity) of the media ranges that match it, specificity as
+ * DRF ranks it (any type 0, "text/" with any subtype 1, type/subtype 2,
+ * with parameters other than q 3). A renderer wins only outright over
+ * those before it (JSON, then HTML, then XML).
  */
-static bool accept_wants_html(const char *accept)
+static format accept_choice(const char *accept, bool xml)
 {
     if (!accept)
-        return false;
-    int best_json = -1, best_html = -1;   /* q * 4 + specificity */
+        return FORMAT_JSON;
+    int best_json = -1, best_html = -1, best_xml = -1;   /* q * 4 + specificity */
     size_t i = 0;
     while (accept[i]) {
         /* one media range: type "/" subtype, then ";"-separated parameters */
@@ -208,8 +220,15 @@ static bool accept_wants_html(const char *accept)
         if ((any_main || ieq(accept + main, main_len, "text")) &&
             (any_sub || ieq(accept + sub, sub_len, "html")) && score > best_html)
             best_html = score;
+        /* XMLRenderer's type is application/xml; text/xml is taken as the same */
+        bool xml_main = any_main || ieq(accept + main, main_len, "application") ||
+                        ieq(accept + main, main_len, "text");
+        if (xml_main && (any_sub || ieq(accept + sub, sub_len, "xml")) && score > best_xml)
+            best_xml = score;
     }
-    return best_html > best_json;
+    if (xml && best_xml > best_json && best_xml > best_html)
+        return FORMAT_XML;
+    return best_html > best_json ? FORMAT_API : FORMAT_JSON;
 }
 
 /* ------------------------------------------------------------ dispatching */
@@ -237,6 +256,13 @@ static bool is_json_type(const char *ct, size_t n)
 static bool is_form_type(const char *ct, size_t n)
 {
     return n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0;
+}
+
+/* XMLParser's application/xml, and text/xml, its older name. */
+static bool is_xml_type(const char *ct, size_t n)
+{
+    return (n == 15 && strncasecmp(ct, "application/xml", 15) == 0) ||
+           (n == 8 && strncasecmp(ct, "text/xml", 8) == 0);
 }
 
 /* The media type of a Content-Type value, without parameters. */
@@ -280,9 +306,29 @@ static json_object *parse_form(request *r)
     return obj;
 }
 
+/* The charset parameter of a Content-Type value (unquoted), or NULL. */
+static const char *charset_of(arena *a, const char *ct)
+{
+    for (const char *p = strchr(ct, ';'); p; p = strchr(p + 1, ';')) {
+        const char *name = p + 1;
+        while (*name == ' ' || *name == '\t')
+            name++;
+        if (strncasecmp(name, "charset=", 8) != 0)
+            continue;
+        const char *v = name + 8;
+        size_t n = strcspn(v, "; \t");
+        if (n >= 2 && v[0] == '"' && v[n - 1] == '"') {
+            v++;
+            n -= 2;
+        }
+        return arena_strndup(a, v, n);
+    }
+    return NULL;
+}
+
 /* Parse the body for POST/PUT/PATCH, of media type `ct` (NULL: the
  * request's Content-Type). False when the answer is already made. */
-static bool read_body(request *r, const char *ct)
+static bool read_body(request *r, const route *rt, const char *ct)
 {
     if (r->body_len == 0) {
         r->input = json_object_new_object();
@@ -293,6 +339,17 @@ static bool read_body(request *r, const char *ct)
     size_t ct_len = ct ? media_type_len(ct) : 0;
     if (ct && is_form_type(ct, ct_len)) {
         r->input = parse_form(r);
+        return true;
+    }
+    if (ct && (rt->flags & ROUTE_XML) && is_xml_type(ct, ct_len)) {
+        const char *error = NULL;
+        json_object *v = xml_parse_body(r->arena, r->body, r->body_len, charset_of(r->arena, ct),
+                                        &error);
+        if (error) {
+            respond_error(r, 400, error);
+            return false;
+        }
+        r->input = v;  /* NULL for an empty root (None), as for a JSON null */
         return true;
     }
     if (!ct || !is_json_type(ct, ct_len)) {
@@ -399,7 +456,7 @@ static void run_view(request *r, const route *rt, const char *ct)
         respond_error(r, 405, arena_printf(r->arena, "Method \"%s\" not allowed.", r->method_name));
         return;
     }
-    if ((r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) && !read_body(r, ct))
+    if ((r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) && !read_body(r, rt, ct))
         return;
     h(r);
 }
@@ -488,17 +545,28 @@ void api_dispatch(request *r)
      * is a ".json" ending without a trailing slash; with a trailing slash
      * ("/shops/foo.json/") the segment is taken whole when a route takes
      * it, and as a suffix only when none does ("/api/orders.json/").
+     * ".xml" is a suffix only where the route it leaves has the XML
+     * renderer; elsewhere the path is read as if ".xml" were no suffix.
      */
     int index = nseg >= 0 ? route_index(r, seg, nseg) : -1;
     size_t stem = 0;
     format ending = nseg > 0 ? suffix_of(seg[nseg - 1], &stem) : FORMAT_NONE;
     if (ending != FORMAT_NONE && (stem == 0 || !trailing_slash || index < 0)) {
+        int whole = nseg;
+        char *last = seg[nseg - 1];
         if (stem == 0)
             nseg--;
         else
-            seg[nseg - 1][stem] = '\0';
-        fmt = ending;
-        index = route_index(r, seg, nseg);
+            last[stem] = '\0';
+        int stripped = route_index(r, seg, nseg);
+        if (ending != FORMAT_XML || (stripped >= 0 && (api_routes[stripped].flags & ROUTE_XML))) {
+            fmt = ending;
+            index = stripped;
+        } else {
+            nseg = whole;
+            last[stem] = '.';
+            index = route_index(r, seg, nseg);   /* again, for its captures */
+        }
     }
     bool suffix = fmt != FORMAT_NONE;
     if (!suffix) {
@@ -506,9 +574,12 @@ void api_dispatch(request *r)
         if (fparam && *fparam)
             fmt = strcmp(fparam, "json") == 0 ? FORMAT_JSON
                 : strcmp(fparam, "api") == 0  ? FORMAT_API
+                : strcmp(fparam, "xml") == 0  ? FORMAT_XML
                                               : FORMAT_UNKNOWN;
     }
     const route *rt = index >= 0 ? &api_routes[index] : NULL;
+    if (rt && fmt == FORMAT_XML && !(rt->flags & ROUTE_XML))
+        fmt = FORMAT_UNKNOWN;   /* no XML renderer on this view */
     if (!rt || fmt == FORMAT_UNKNOWN) {
         respond_error(r, 404, "Not found.");
         return;
@@ -529,8 +600,10 @@ void api_dispatch(request *r)
         r->input = NULL;
         return;
     }
-    r->browsable = fmt == FORMAT_API ||
-                   (fmt == FORMAT_NONE && accept_wants_html(request_header(r, "Accept")));
+    if (fmt == FORMAT_NONE)
+        fmt = accept_choice(request_header(r, "Accept"), rt->flags & ROUTE_XML);
+    r->browsable = fmt == FORMAT_API;
+    r->xml = fmt == FORMAT_XML;
     r->allow = allow_text[index];
     const char *ct = NULL;
     apply_overload(r, &ct);

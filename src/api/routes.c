@@ -2,7 +2,8 @@
  * routes.c — the map of the whole API: every path, the handler of each
  * method, and the declarations OPTIONS and the OpenAPI document describe.
  * Nothing routes anywhere else. Patterns match with or without the
- * trailing slash and with a ".json"/".api" suffix; {name} is one path
+ * trailing slash and with a ".json"/".api" suffix (".xml" too on the
+ * ROUTE_XML views: the Orders API, §8); {name} is one path
  * segment, percent-decoded (the name is for the OpenAPI document).
  * First match wins.
  *
@@ -30,24 +31,24 @@ const route api_routes[] = {
     /* Orders API, §3 */
     {"/api/", "Api Root", NULL, .get = api_root},
     {"/api/orders/", "Order List", &order_schema, .get = orders_list, .post = orders_create,
-     .kind = VIEW_LIST, .list = &orders_query},
+     .flags = ROUTE_XML, .kind = VIEW_LIST, .list = &orders_query},
     {"/api/orders/{order}/", "Order Instance", &order_schema,
      .get = order_retrieve, .put = order_put, .patch = order_patch, .del = order_delete,
-     .kind = VIEW_DETAIL},
-    {"/api/orders/{order}/launch/", "Order Launch", NULL, .post = order_launch},
-    {"/api/orders/{order}/abort/", "Order Abort", NULL, .post = order_abort},
+     .flags = ROUTE_XML, .kind = VIEW_DETAIL},
+    {"/api/orders/{order}/launch/", "Order Launch", NULL, .post = order_launch, .flags = ROUTE_XML},
+    {"/api/orders/{order}/abort/", "Order Abort", NULL, .post = order_abort, .flags = ROUTE_XML},
     {"/api/items/{id}/", "Item Instance", &item_schema,
      .get = item_retrieve, .put = item_put, .patch = item_patch,
-     .kind = VIEW_DETAIL},
+     .flags = ROUTE_XML, .kind = VIEW_DETAIL},
     {"/api/device/", "Device List", &device_schema, .get = devices_list, .post = device_register,
-     .kind = VIEW_LIST, .list = &devices_query},
+     .flags = ROUTE_XML, .kind = VIEW_LIST, .list = &devices_query},
     {"/api/device/{device_id}/", "Device Instance", &display_schema,
      .get = device_retrieve, .post = device_apply, .put = device_apply, .del = device_delete,
-     .kind = VIEW_DETAIL, .output = &device_schema, .input_alt = &statics_schema},
+     .flags = ROUTE_XML, .kind = VIEW_DETAIL, .output = &device_schema, .input_alt = &statics_schema},
     {"/api/device/{device_id}/ack/", "Device Ack", &ack_schema, .post = device_ack,
-     .output = &device_schema},
+     .flags = ROUTE_XML, .output = &device_schema},
     {"/api/devices/", "Devices", &display_schema, .post = devices_bulk,
-     .kind = VIEW_BULK, .output = &device_schema, .input_alt = &statics_schema,
+     .flags = ROUTE_XML, .kind = VIEW_BULK, .output = &device_schema, .input_alt = &statics_schema,
      .selector = &device_selector_schema},
 
     /* Pick-to-light workflows, §8 */

@@ -59,6 +59,7 @@ typedef struct request {
     const char *captures[ROUTE_MAX_CAPTURES];  /* decoded {} path segments */
     int ncaptures;
     bool browsable;             /* format api: answer HTML */
+    bool xml;                   /* format xml: answer XML (api/xml.h) */
 
     struct json_object *input;  /* the parsed body (POST/PUT/PATCH); {} when empty */
 

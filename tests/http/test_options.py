@@ -16,6 +16,9 @@ import requests
 
 RENDERS = ["application/json", "text/html"]
 PARSES = ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"]
+# the Orders API's views also have the XML renderer and parser (§8)
+XML_RENDERS = RENDERS + ["application/xml"]
+XML_PARSES = PARSES + ["application/xml"]
 INT32 = 2147483647
 
 
@@ -83,8 +86,9 @@ ORDER_FIELDS = {
 }
 
 
-def envelope(name, actions=None):
-    body = {"name": name, "description": "", "renders": RENDERS, "parses": PARSES}
+def envelope(name, actions=None, xml=False):
+    body = {"name": name, "description": "",
+            "renders": XML_RENDERS if xml else RENDERS, "parses": XML_PARSES if xml else PARSES}
     if actions is not None:
         body["actions"] = actions
     return body
@@ -106,7 +110,7 @@ def test_order_list_is_drf_simple_metadata(api):
     assert methods(r) == {"GET", "POST", "HEAD", "OPTIONS"}
     assert "accept" in r.headers.get("Vary", "").lower()
     body = r.json()
-    assert body == envelope("Order List", {"POST": ORDER_FIELDS})
+    assert body == envelope("Order List", {"POST": ORDER_FIELDS}, xml=True)
     # declaration order, at every level
     post = body["actions"]["POST"]
     assert list(post) == ["id", "order_number", "shipments", "items", "created", "modified", "status"]
@@ -127,14 +131,14 @@ def test_order_detail_has_put(api):
         r = api.options(path)
         assert r.status_code == 200, r.text
         assert methods(r) == {"GET", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
-        assert r.json() == envelope("Order Instance", {"PUT": ORDER_FIELDS})
+        assert r.json() == envelope("Order Instance", {"PUT": ORDER_FIELDS}, xml=True)
 
 
 def test_order_detail_of_a_missing_order_has_no_actions(api, other_api):
     """DRF describes PUT only when get_object() finds the object."""
-    assert meta(api, "/api/orders/999999999/") == envelope("Order Instance")
+    assert meta(api, "/api/orders/999999999/") == envelope("Order Instance", xml=True)
     theirs = create_order(other_api)
-    assert meta(api, "/api/orders/%d/" % theirs["id"]) == envelope("Order Instance")
+    assert meta(api, "/api/orders/%d/" % theirs["id"]) == envelope("Order Instance", xml=True)
 
 
 def test_options_changes_nothing(api):
@@ -152,8 +156,8 @@ def test_item_detail(api):
     r = api.options("/api/items/%d/" % item_id)
     assert r.status_code == 200
     assert methods(r) == {"GET", "PUT", "PATCH", "HEAD", "OPTIONS"}
-    assert r.json() == envelope("Item Instance", {"PUT": ITEM_FIELDS})
-    assert meta(api, "/api/items/999999999/") == envelope("Item Instance")
+    assert r.json() == envelope("Item Instance", {"PUT": ITEM_FIELDS}, xml=True)
+    assert meta(api, "/api/items/999999999/") == envelope("Item Instance", xml=True)
 
 
 # ----------------------------------------------------------------- devices
@@ -191,6 +195,7 @@ def test_device_list(api):
     assert methods(r) == {"GET", "POST", "HEAD", "OPTIONS"}
     body = r.json()
     assert body["name"] == "Device List"
+    assert (body["renders"], body["parses"]) == (XML_RENDERS, XML_PARSES)
     post = body["actions"]["POST"]
     assert list(body["actions"]) == ["POST"]
     assert list(post) == ["device_id", "deviceid", "location", "statics", "display", "updated"]
@@ -228,6 +233,7 @@ def test_devices_bulk(api):
     assert methods(r) == {"POST", "OPTIONS"}
     body = r.json()
     assert body["name"] == "Devices"
+    assert (body["renders"], body["parses"]) == (XML_RENDERS, XML_PARSES)
     check_display_fields(body["actions"]["POST"])
 
 
@@ -248,7 +254,7 @@ def test_options_on_unknown_path_is_404(api):
 @pytest.mark.parametrize("suffix", [".json", "/.json", "/?format=json"])
 def test_options_with_json_format(api, suffix):
     body = meta(api, "/api/orders" + suffix)
-    assert body == envelope("Order List", {"POST": ORDER_FIELDS})
+    assert body == envelope("Order List", {"POST": ORDER_FIELDS}, xml=True)
 
 
 def test_options_with_bad_format_is_404(api):

@@ -3,9 +3,10 @@
  * connection and no database: which paths reach which route (trailing
  * slash optional, ".json"/".api" suffixes in both spellings, ?format=),
  * DRF's 404 for unknown paths and formats, the Allow text of each route,
- * percent-decoded captures, and the choice between JSON and the browsable
- * page. Without a database an API route answers 500 before
- * authentication, which is enough to observe the routing.
+ * percent-decoded captures, and the choice between JSON, the browsable
+ * page and XML (only on the Orders API's routes). Without a database an
+ * API route answers 500 before authentication, which is enough to observe
+ * the routing.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,9 @@
 
 #define NOT_FOUND "{\"detail\":\"Not found.\"}"
 #define SERVER_ERROR "{\"detail\":\"A server error occurred.\"}"
+#define XML_SERVER_ERROR "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n" \
+                         "<root><detail>A server error occurred.</detail></root>"
+#define XML_TYPE "application/xml; charset=utf-8"
 
 #define ALLOW_ORDER_LIST "GET, POST, HEAD, OPTIONS"
 #define ALLOW_ORDER_DETAIL "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
@@ -30,6 +34,8 @@
 #define ALLOW_DEVICE_LIST "GET, POST, HEAD, OPTIONS"
 #define ALLOW_DEVICE_DETAIL "GET, POST, PUT, DELETE, HEAD, OPTIONS"
 #define ALLOW_DEVICES_BULK "POST, OPTIONS"
+#define ALLOW_SHOP_LIST "GET, POST, HEAD, OPTIONS"
+#define ALLOW_SHOP_DETAIL "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
 
 static arena *A;
 static request R;
@@ -153,7 +159,10 @@ static void expect_route(const char *url, const char *allow)
                     R.allow ? R.allow : "(none)", allow);
         fail();
     }
-    if (!R.browsable) {
+    if (R.xml) {
+        assert_string_equal(R.content_type, XML_TYPE);
+        expect_body(XML_SERVER_ERROR);
+    } else if (!R.browsable) {
         assert_string_equal(R.content_type, "application/json");
         expect_body(SERVER_ERROR);
     }
@@ -184,14 +193,18 @@ static void unknown_paths_are_not_found(void **state)
     expect_not_found("GET", "/api/orders/x/y/z/w/v/u/t/s/r/q/");   /* many segments */
     expect_not_found("POST", "/api/nothing/");
     expect_not_found("DELETE", "/nope");
-    expect_not_found("GET", "/api/orders.xml");
+    expect_not_found("GET", "/api/v1/shops.xml");          /* no XML renderer there */
+    expect_not_found("GET", "/api/v1/supplier-refunds.xml");
+    expect_not_found("GET", "/api/nothing.xml");
     assert_null(R.allow);
 }
 
 static void unknown_format_is_not_found(void **state)
 {
     (void)state;
-    expect_not_found("GET", "/api/orders/?format=xml");
+    expect_not_found("GET", "/api/v1/shops/?format=xml");
+    expect_not_found("GET", "/api/v1/shops/x/?format=xml");
+    expect_not_found("GET", "/api/orders/?format=XML");
     expect_not_found("GET", "/api/orders?format=JSON");
     expect_not_found("GET", "/api/orders/x/?format=yaml");
     expect_not_found("POST", "/api/orders/?format=html");
@@ -367,6 +380,97 @@ static void accept_header_chooses_the_browsable_page(void **state)
     assert_true(R.browsable);
 }
 
+/* ------------------------------------------------------------------ XML */
+
+/* The Orders API's routes render XML for ".xml", "/.xml", ?format=xml. */
+static void xml_format_spellings(void **state)
+{
+    (void)state;
+    static const struct { const char *url, *allow; } urls[] = {
+        {"/api/orders.xml", ALLOW_ORDER_LIST},        {"/api/orders/.xml", ALLOW_ORDER_LIST},
+        {"/api/orders/?format=xml", ALLOW_ORDER_LIST}, {"/api/orders.xml/", ALLOW_ORDER_LIST},
+        {"/api/orders/x.xml", ALLOW_ORDER_DETAIL},     {"/api/orders/x/.xml", ALLOW_ORDER_DETAIL},
+        {"/api/orders/x/?format=xml", ALLOW_ORDER_DETAIL},
+        {"/api/items/5.xml", ALLOW_ITEM},              {"/api/device/.xml", ALLOW_DEVICE_LIST},
+        {"/api/device/d-1.xml", ALLOW_DEVICE_DETAIL},  {"/api/devices.xml", ALLOW_DEVICES_BULK},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        expect_route(urls[i].url, urls[i].allow);
+        if (!R.xml || R.browsable) {
+            print_error("GET %s: xml %d, browsable %d\n", urls[i].url, R.xml, R.browsable);
+            fail();
+        }
+    }
+    expect_capture("/api/orders/x.xml", ALLOW_ORDER_DETAIL, "x");
+    /* with a trailing slash the plain route takes the segment whole, as for .json */
+    expect_capture("/api/orders/x.xml/", ALLOW_ORDER_DETAIL, "x.xml");
+    assert_false(R.xml);
+    /* the suffix wins over ?format=, both ways */
+    expect_route("/api/orders.xml?format=json", ALLOW_ORDER_LIST);
+    assert_true(R.xml);
+    expect_route("/api/orders.json?format=xml", ALLOW_ORDER_LIST);
+    assert_false(R.xml);
+}
+
+/* Elsewhere ".xml" is no suffix: a retail id may end so, as before. */
+static void xml_suffix_is_an_id_elsewhere(void **state)
+{
+    (void)state;
+    expect_capture("/api/v1/shops/foo.xml", ALLOW_SHOP_DETAIL, "foo.xml");
+    assert_false(R.xml);
+    expect_capture("/api/v1/shops/.xml", ALLOW_SHOP_DETAIL, ".xml");
+    assert_false(R.xml);
+    expect_route("/api/v1/shops/", ALLOW_SHOP_LIST);
+    assert_false(R.xml);
+}
+
+static void accept_header_chooses_xml_on_xml_routes(void **state)
+{
+    (void)state;
+    static const char *const xml[] = {
+        "application/xml", "text/xml", "application/xml, */*;q=0.5",
+        "application/json;q=0.5, application/xml", "APPLICATION/XML",
+        "application/xml;q=0.9, text/html;q=0.8",
+    };
+    for (size_t i = 0; i < sizeof xml / sizeof xml[0]; i++) {
+        dispatch_accept("GET", "/api/orders/", xml[i]);
+        if (!R.xml) {
+            print_error("Accept %s: not XML\n", xml[i]);
+            fail();
+        }
+        assert_string_equal(R.content_type, XML_TYPE);
+        expect_body(XML_SERVER_ERROR);
+    }
+    static const char *const not_xml[] = {
+        "*/*", "application/*", "application/json, application/xml",
+        "application/xml, application/json", "text/html, application/xml",
+        "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "application/xml;q=0", "application/xhtml+xml", "image/png",
+    };
+    for (size_t i = 0; i < sizeof not_xml / sizeof not_xml[0]; i++) {
+        dispatch_accept("GET", "/api/orders/", not_xml[i]);
+        if (R.xml) {
+            print_error("Accept %s: XML\n", not_xml[i]);
+            fail();
+        }
+    }
+    /* an explicit format wins over Accept */
+    dispatch_accept("GET", "/api/orders/?format=json", "application/xml");
+    assert_false(R.xml);
+    assert_string_equal(R.content_type, "application/json");
+    dispatch_accept("GET", "/api/orders/.api", "application/xml");
+    assert_false(R.xml);
+    assert_true(R.browsable);
+    /* a view without the XML renderer answers JSON */
+    dispatch_accept("GET", "/api/v1/shops/", "application/xml");
+    assert_false(R.xml);
+    assert_string_equal(R.content_type, "application/json");
+    /* a path no route takes has no XML renderer: its 404 is JSON */
+    dispatch_accept("GET", "/api/orders/x/y/", "application/xml");
+    assert_int_equal(R.status, 404);
+    assert_string_equal(R.content_type, "application/json");
+}
+
 /* DRF tries its renderers (JSON first) against each precedence level of
  * the Accept header: at a tie, JSON wins. */
 static void accept_tie_gives_json(void **state)
@@ -393,6 +497,9 @@ int main(void)
         TEST(healthz_without_database),
         TEST(accept_header_chooses_the_browsable_page),
         TEST(accept_tie_gives_json),
+        TEST(xml_format_spellings),
+        TEST(xml_suffix_is_an_id_elsewhere),
+        TEST(accept_header_chooses_xml_on_xml_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
