@@ -2,7 +2,8 @@
 #   make run    install what's missing, build, serve on SQLite at 127.0.0.1:8000
 #   make test   install what's missing, build, run every test, also under ASan+UBSan
 #   make bench  release build, then $(SHARED)/bench/compare.sh, then S1 over
-#               http and https (scripts/bench-tls.sh)
+#               http and https (scripts/bench-tls.sh), then the upload chunk
+#               and picks per second (scripts/bench-flows.py)
 #   make web    install web/'s npm packages (Swagger UI for /api/docs/, the
 #               OpenAPI validator of the tests); every build runs it first
 # Variables: JOBS (2), DB and LISTEN for `run`, SHARED (../shared), BENCH_ARGS
@@ -46,6 +47,7 @@ test: deps build asan
 bench: deps release
 	bash $(SHARED)/bench/compare.sh build-release/stockroom $(BENCH_ARGS)
 	bash scripts/bench-tls.sh build-release/stockroom $(BENCH_ARGS)
+	/usr/bin/python3 scripts/bench-flows.py build-release/stockroom
 
 clean:
 	rm -rf build build-release build-asan
