@@ -136,7 +136,10 @@ tenant_error user_create(store *db, const char *customer, const char *username, 
     return finish(db, rc < 0 ? store_errmsg(db) : NULL);
 }
 
-tenant_error user_list(store *db, const char *customer, FILE *out)
+/* Print a customer's rows of `sql` (name, created; $1 the customer) under
+ * `heading`, one a line. */
+static tenant_error list_named(store *db, const char *customer, const char *sql, const char *heading,
+                               FILE *out)
 {
     if (store_begin_read(db) < 0)
         return store_errmsg(db);
@@ -144,20 +147,26 @@ tenant_error user_list(store *db, const char *customer, FILE *out)
     int found = customer_id_of(db, customer, &cid);
     if (found <= 0)
         return finish(db, found < 0 ? store_errmsg(db) : "no such customer");
-    store_stmt *st = store_prepare(db,
-        "SELECT username, created FROM users WHERE customer_id = $1 ORDER BY username");
+    store_stmt *st = store_prepare(db, sql);
     if (!st)
         return finish(db, store_errmsg(db));
     store_bind_int(st, 1, cid);
-    fprintf(out, "%-32s %s\n", "USERNAME", "CREATED (UTC)");
+    fprintf(out, "%-42s %s\n", heading, "CREATED (UTC)");
     int rc;
     while ((rc = store_step(st)) == STORE_ROW) {
         char when[DATETIME_BUF];
         datetime_format(store_col_int(st, 1), when);
-        fprintf(out, "%-32s %.19s\n", store_col_text(st, 0, NULL), when);
+        fprintf(out, "%-42s %.19s\n", store_col_text(st, 0, NULL), when);
     }
     store_reset(st);
     return finish(db, rc < 0 ? store_errmsg(db) : NULL);
+}
+
+tenant_error user_list(store *db, const char *customer, FILE *out)
+{
+    return list_named(db, customer,
+                      "SELECT username, created FROM users WHERE customer_id = $1 ORDER BY username",
+                      "USERNAME", out);
 }
 
 tenant_error user_delete(store *db, const char *username)
@@ -232,26 +241,9 @@ tenant_error oauth_client_create(store *db, const char *customer, const char *cl
 
 tenant_error oauth_client_list(store *db, const char *customer, FILE *out)
 {
-    if (store_begin_read(db) < 0)
-        return store_errmsg(db);
-    int64_t cid;
-    int found = customer_id_of(db, customer, &cid);
-    if (found <= 0)
-        return finish(db, found < 0 ? store_errmsg(db) : "no such customer");
-    store_stmt *st = store_prepare(db,
-        "SELECT client_id, created FROM oauth_clients WHERE customer_id = $1 ORDER BY id");
-    if (!st)
-        return finish(db, store_errmsg(db));
-    store_bind_int(st, 1, cid);
-    fprintf(out, "%-42s %s\n", "CLIENT ID", "CREATED (UTC)");
-    int rc;
-    while ((rc = store_step(st)) == STORE_ROW) {
-        char when[DATETIME_BUF];
-        datetime_format(store_col_int(st, 1), when);
-        fprintf(out, "%-42s %.19s\n", store_col_text(st, 0, NULL), when);
-    }
-    store_reset(st);
-    return finish(db, rc < 0 ? store_errmsg(db) : NULL);
+    return list_named(db, customer,
+                      "SELECT client_id, created FROM oauth_clients WHERE customer_id = $1 ORDER BY id",
+                      "CLIENT ID", out);
 }
 
 tenant_error oauth_client_delete(store *db, const char *customer, const char *client_id)

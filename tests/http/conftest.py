@@ -9,6 +9,7 @@ each other's data even though they share one server and one database.
 """
 import os
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -72,6 +73,30 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+def db_exec(database, sql):
+    """Run one statement on the server's database behind its back."""
+    if database.startswith("postgres"):
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", database, "-c", sql],
+                       check=True, capture_output=True, timeout=60)
+    else:
+        conn = sqlite3.connect(database, timeout=30)
+        with conn:
+            conn.execute(sql)
+        conn.close()
+
+
+def db_value(database, sql):
+    """The first column of the first row of a query, as text."""
+    if database.startswith("postgres"):
+        res = subprocess.run(["psql", "-At", "-v", "ON_ERROR_STOP=1", database, "-c", sql],
+                             check=True, capture_output=True, text=True, timeout=60)
+        return res.stdout.strip()
+    conn = sqlite3.connect(database, timeout=30)
+    (value,) = conn.execute(sql).fetchone()
+    conn.close()
+    return str(value)
 
 
 def cli(db, *args, input=None, check=True):

@@ -5,15 +5,13 @@ credentials. Expiry is tested by moving a stored expiry into the past in
 the database itself (SQLite file or PostgreSQL URL), never by waiting.
 """
 import base64
-import os
 import sqlite3
-import subprocess
 import uuid
 
 import pytest
 import requests
 
-from conftest import Client, Server, cli
+from conftest import Client, Server, cli, db_exec
 
 PASSWORD_CHARS = "pw-\u00e9-" + "x" * 8
 
@@ -63,18 +61,6 @@ def other(server):
 
 def bearer(token):
     return {"Authorization": "Bearer " + token}
-
-
-def db_exec(database, sql):
-    """Run one statement on the server's database behind its back."""
-    if database.startswith("postgres"):
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", database, "-c", sql],
-                       check=True, capture_output=True, timeout=60)
-    else:
-        conn = sqlite3.connect(database, timeout=30)
-        with conn:
-            conn.execute(sql)
-        conn.close()
 
 
 def new_order(client, headers=None, number=None):

@@ -17,8 +17,6 @@ none is repeated except by id.
 """
 import json
 import os
-import sqlite3
-import subprocess
 import threading
 import time
 import uuid
@@ -26,9 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
-import requests
 
-from conftest import Client, Server, cli, free_port, new_key
+from conftest import Client, Server, cli, db_exec, db_value, free_port, new_key
 
 DEV = "CAE96B:5DC841"
 DEV2 = "D4E825:8B665D"
@@ -38,30 +35,6 @@ CALLBACK_KEYS = {"id", "deviceid", "acknack", "nonce", "qty"}
 
 
 # ---------------------------------------------------------------- helpers
-
-def db_exec(database, sql):
-    """Run one statement on the server's database behind its back."""
-    if database.startswith("postgres"):
-        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", database, "-c", sql],
-                       check=True, capture_output=True, timeout=60)
-    else:
-        conn = sqlite3.connect(database, timeout=30)
-        with conn:
-            conn.execute(sql)
-        conn.close()
-
-
-def db_value(database, sql):
-    """The first column of the first row of a query, as text."""
-    if database.startswith("postgres"):
-        res = subprocess.run(["psql", "-At", "-v", "ON_ERROR_STOP=1", database, "-c", sql],
-                             check=True, capture_output=True, text=True, timeout=60)
-        return res.stdout.strip()
-    conn = sqlite3.connect(database, timeout=30)
-    (value,) = conn.execute(sql).fetchone()
-    conn.close()
-    return str(value)
-
 
 def path(device_id=DEV, suffix=""):
     return "/api/device/%s/%s" % (quote(device_id, safe=":"), suffix)
