@@ -12,9 +12,7 @@ escaped.
 """
 import http.client
 import json
-import re
 import uuid
-from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlparse
 
