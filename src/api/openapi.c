@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "api/docs.h"
 #include "api/json.h"
+#include "api/resources.h"
 #include "api/respond.h"
 
 #define MAX_COMPONENTS 64
@@ -1220,6 +1221,41 @@ static void describe_healthz(doc *d, const route *rt, json_object *item)
 
 typedef void (*describe_fn)(doc *d, const route *rt, json_object *item);
 
+/* §8's actions on an object, answered with that object: launch and abort
+ * (the order), launchsequence (the sequence), the query-string API (the
+ * device). */
+static void describe_action(doc *d, const route *rt, json_object *item, int m, const char *summary,
+                            const schema *answer, const char *description)
+{
+    op o;
+    op_begin(d, &o, rt, m == M_GET ? "run" : "create", summary, NULL);
+    op_answer_json(&o, 200, description, schema_ref(component_for(d, answer, false)));
+    op_common_answers(&o, rt, m);
+    op_end(&o, item, m);
+}
+
+static void describe_launch(doc *d, const route *rt, json_object *item)
+{
+    if (route_has(rt, M_POST))
+        describe_action(d, rt, item, M_POST, "Launch (or abort) the order's picks: body {} or {\"color\"}",
+                        &order_schema, "The order, with its status.");
+}
+
+static void describe_launch_sequence(doc *d, const route *rt, json_object *item)
+{
+    if (route_has(rt, M_GET))
+        describe_action(d, rt, item, M_GET, "Launch or relaunch the sequence (lights its first group)",
+                        &sequence_schema, "The sequence, with its status.");
+}
+
+static void describe_query_string(doc *d, const route *rt, json_object *item)
+{
+    if (route_has(rt, M_GET))
+        describe_action(d, rt, item, M_GET,
+                        "Light the device as POST /api/device/{id}/ would: ~ splits lines, the colour "
+                        "follows the seconds", &device_schema, "The device.");
+}
+
 /* Routes without a schema, by pattern (captures as "{}", no trailing slash). */
 static const struct {
     const char *pattern;
@@ -1236,6 +1272,11 @@ static const struct {
     {"/api/schema", describe_schema},
     {"/api/docs", describe_docs},
     {"/api/docs/{}", describe_docs_asset},
+    {"/api/orders/{}/launch", describe_launch},
+    {"/api/orders/{}/abort", describe_launch},
+    {"/api/launchsequence/{}", describe_launch_sequence},
+    {"/api/{}/{}/{}/{}/{}/{}", describe_query_string},
+    {"/api/{}/{}/{}/{}/{}/{}/{}", describe_query_string},
 };
 
 /* A method a route has that nothing above described: it still appears. */
@@ -1246,7 +1287,16 @@ static void describe_generic(doc *d, const route *rt, json_object *item, int m)
     op_begin(d, &o, rt, actions[m], rt->name ? rt->name : rt->pattern, NULL);
     if (rt->input && m != M_GET && m != M_DELETE)
         op_body(&o, schema_ref(component_for(d, rt->input, m == M_PATCH)), NULL);
-    op_answer(&o, 200, response("See the contract.", NULL, NULL));
+    if (rt->output)   /* e.g. an acknowledgement answers the device */
+        op_answer_json(&o, 200, "The object.", schema_ref(component_for(d, rt->output, false)));
+    else if (rt->input && m == M_GET)   /* a bare list (location aliases) */
+        op_answer_json(&o, 200, "Every object, a bare list.", array_of(schema_ref(component_for(d, rt->input, false))));
+    else if (rt->input && m == M_POST)
+        op_answer_json(&o, 201, "The object created.", schema_ref(component_for(d, rt->input, false)));
+    else if (m == M_DELETE)
+        op_answer(&o, 204, response("Deleted.", NULL, NULL));
+    else
+        op_answer(&o, 200, response("See the contract.", NULL, NULL));
     op_common_answers(&o, rt, m);
     op_end(&o, item, m);
 }
