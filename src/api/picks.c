@@ -133,6 +133,15 @@ static int credit_item(request *r, int64_t item, int64_t qty, int64_t now)
     int rc = store_exec_int(st, &order);
     if (rc != STORE_ROW)
         return rc;   /* no such item of this customer: nothing to credit */
+    /* Lock the order before the item: an order PUT/DELETE locks the order
+     * and then its items, so taking them in that order here too means the
+     * two never wait for each other in a circle (PostgreSQL). */
+    st = store_prepare(r->db, "UPDATE orders SET modified = modified WHERE id = $1");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, order);
+    if ((rc = store_exec_int(st, NULL)) < 0)
+        return rc;
     /* CASE rather than min()/LEAST(): the same text on SQLite and PostgreSQL */
     st = store_prepare(r->db,
         "UPDATE items SET quantity_fulfilled = CASE "

@@ -795,3 +795,36 @@ def test_sequences_advance_on_acknowledgements(start_server, receivers, cb_datab
     ack(api, "SQ-A")
     assert api.get(url).json()["status"] == "in-progress"
     assert get_device(api, "SQ-C")["display"] is None
+
+
+def test_acks_racing_order_rewrites_never_fail(api):
+    """Acks (device, then order, then item) and PUTs of the same order (order,
+    then its items) at the same moment: every answer is a success, never a
+    500 from a deadlock the database had to break (PostgreSQL)."""
+    devices = ["RACE-%d" % i for i in range(4)]
+    for d in devices:
+        register(api, d)
+    items = [{"SKU": "S-%d" % i, "ordered_quantity": 5} for i in range(4)]
+    r = api.post("/api/orders/", {"order_number": "RACE-1", "items": items})
+    assert r.status_code == 201, r.text
+    for _ in range(15):
+        order = api.get("/api/orders/RACE-1/").json()
+        for d, item in zip(devices, (i for s in order["shipments"] for i in s["items"])):
+            light_item(api, item, 1, d)
+        start = threading.Barrier(len(devices) + 1)
+        answers = [None] * (len(devices) + 1)
+        clients = [Client(api.base, api.key) for _ in range(len(devices) + 1)]
+
+        def run(i):
+            start.wait()
+            if i < len(devices):
+                answers[i] = clients[i].post(path(devices[i], "ack/"))
+            else:
+                answers[i] = clients[i].put("/api/orders/RACE-1/", {"order_number": "RACE-1", "items": items})
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(answers))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert [a.status_code for a in answers] == [200] * len(answers), [a.text for a in answers]
