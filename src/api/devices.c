@@ -300,10 +300,12 @@ static const char *render_display(request *r, record *cmd, int64_t now, int64_t 
     return text;
 }
 
-/* Show command `cmd` on a device (or clear it: kill/off). step_ref is the
- * sequence step the display shows (0: none), so its acknowledgement can
+/* Show command `cmd` on a device (or clear it: kill/off). `arrow`, when
+ * not NULL, replaces the command's arrow (a location alias's). step_ref is
+ * the sequence step the display shows (0: none), so its acknowledgement can
  * move the sequence on; any other command replaces that. */
-static int apply_command_step(request *r, int64_t device_row, record *cmd, int64_t now, int64_t step_ref)
+static int apply_command(request *r, int64_t device_row, record *cmd, int64_t now, const char *arrow,
+                         int64_t step_ref)
 {
     const value *command = &cmd->v[CMD_COMMAND];
     store_stmt *st;
@@ -311,10 +313,8 @@ static int apply_command_step(request *r, int64_t device_row, record *cmd, int64
         const value *nonce = &cmd->v[CMD_NONCE];
         bool guarded = nonce->state == VALUE_SET && nonce->len > 0;
         st = store_prepare(r->db, guarded
-            ? "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
-              "display_step = NULL, updated = $2 WHERE id = $1 AND display_nonce = $3"
-            : "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
-              "display_step = NULL, updated = $2 WHERE id = $1");
+            ? "UPDATE devices SET " DISPLAY_CLEARED ", updated = $2 WHERE id = $1 AND display_nonce = $3"
+            : "UPDATE devices SET " DISPLAY_CLEARED ", updated = $2 WHERE id = $1");
         if (!st)
             return STORE_ERROR;
         store_bind_int(st, 1, device_row);
@@ -322,6 +322,12 @@ static int apply_command_step(request *r, int64_t device_row, record *cmd, int64
         if (guarded)
             store_bind_str(st, 3, nonce->s);
         return store_exec_int(st, NULL);
+    }
+    if (arrow) {   /* the same command with that arrow */
+        record *copy = record_new(r->arena, cmd->sc);
+        memcpy(copy->v, cmd->v, sizeof(value) * (size_t)cmd->sc->nfields);
+        value_set_text(&copy->v[CMD_ARROW], arrow, strlen(arrow));
+        cmd = copy;
     }
     int64_t expires = 0;
     const char *display = render_display(r, cmd, now, &expires);
@@ -343,11 +349,6 @@ static int apply_command_step(request *r, int64_t device_row, record *cmd, int64
     else
         store_bind_null(st, 6);
     return store_exec_int(st, NULL);
-}
-
-static int apply_command(request *r, int64_t device_row, record *cmd, int64_t now)
-{
-    return apply_command_step(r, device_row, cmd, now, 0);
 }
 
 static int apply_statics(request *r, int64_t device_row, record *statics, int64_t now)
@@ -383,9 +384,11 @@ static int apply_statics(request *r, int64_t device_row, record *statics, int64_
     return store_exec_int(st, NULL);
 }
 
-static int apply_change(request *r, int64_t device_row, change *c, int64_t now)
+/* `arrow`: see apply_command (statics have their own arrow field). */
+static int apply_change(request *r, int64_t device_row, change *c, int64_t now, const char *arrow)
 {
-    return c->command ? apply_command(r, device_row, c->rec, now) : apply_statics(r, device_row, c->rec, now);
+    return c->command ? apply_command(r, device_row, c->rec, now, arrow, 0)
+                      : apply_statics(r, device_row, c->rec, now);
 }
 
 /* ------------------------------------------------------------ handlers */
@@ -515,7 +518,7 @@ void device_apply(request *r)
         return;
     }
     record *dev = NULL;
-    if (apply_change(r, id, &c, datetime_now()) < 0 || !(dev = load_device(r, id)) ||
+    if (apply_change(r, id, &c, datetime_now(), NULL) < 0 || !(dev = load_device(r, id)) ||
         store_commit(r->db) < 0) {
         respond_store_error(r);
         return;
@@ -627,13 +630,7 @@ void devices_bulk(request *r)
     jw_arr(&w);
     for (int i = 0; i < n; i++)
         for (int k = 0; k < ntargets[i]; k++) {
-            /* an alias target shows the command with the alias's arrow (a
-             * device_command is a change: its only member) */
-            int rc = changes[i].command && targets[i][k].arrow
-                         ? device_command_show(r, targets[i][k].row, (device_command *)&changes[i],
-                                               targets[i][k].arrow, 0)
-                         : apply_change(r, targets[i][k].row, &changes[i], now);
-            if (rc < 0) {
+            if (apply_change(r, targets[i][k].row, &changes[i], now, targets[i][k].arrow) < 0) {
                 jw_free(&w);
                 goto db_fail;
             }
@@ -683,21 +680,13 @@ device_command *device_command_parse(request *r, json_object *in, json_object **
 int device_command_show(request *r, int64_t device_row, const device_command *dc, const char *arrow,
                         int64_t step_ref)
 {
-    record *cmd = dc->c.rec;
-    if (arrow) {   /* an alias's arrow: the same command with that arrow */
-        record *copy = record_new(r->arena, cmd->sc);
-        memcpy(copy->v, cmd->v, sizeof(value) * (size_t)cmd->sc->nfields);
-        value_set_text(&copy->v[CMD_ARROW], arrow, strlen(arrow));
-        cmd = copy;
-    }
-    return apply_command_step(r, device_row, cmd, datetime_now(), step_ref) < 0 ? -1 : 0;
+    return apply_command(r, device_row, dc->c.rec, datetime_now(), arrow, step_ref) < 0 ? -1 : 0;
 }
 
 int device_clear_by_nonce(request *r, const char *nonce)
 {
     store_stmt *st = store_prepare(r->db,
-        "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
-        "display_step = NULL, updated = $3 WHERE customer_id = $1 AND display_nonce = $2");
+        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $3 WHERE customer_id = $1 AND display_nonce = $2");
     if (!st)
         return -1;
     store_bind_int(st, 1, r->customer_id);
@@ -726,21 +715,17 @@ int devices_at_location(request *r, const char *location, device_target **out)
         return -1;
     store_bind_int(st, 1, r->customer_id);
     store_bind_str(st, 2, location);
-    int n = 0, cap = 8, rc;
-    device_target *t = arena_alloc(r->arena, sizeof *t * (size_t)cap);
+    size_t n = 0, cap = 0;
+    int rc;
+    device_target *t = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
         int64_t row = store_col_int(st, 0);
         bool seen = false;   /* a device both at the location and aliased: lit once */
-        for (int i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++)
             seen |= t[i].row == row;
         if (seen)
             continue;
-        if (n == cap) {
-            device_target *grown = arena_alloc(r->arena, sizeof *t * (size_t)cap * 2);
-            memcpy(grown, t, sizeof *t * (size_t)n);
-            t = grown;
-            cap *= 2;
-        }
+        t = arena_grow(r->arena, t, n, &cap, sizeof *t);
         t[n].row = row;
         t[n].arrow = store_col_null(st, 1) ? NULL
                      : alias_arrow(store_col_text(st, 1, NULL));
@@ -748,7 +733,7 @@ int devices_at_location(request *r, const char *location, device_target **out)
     }
     store_reset(st);
     *out = t;
-    return rc < 0 ? -1 : n;
+    return rc < 0 ? -1 : (int)n;
 }
 
 int device_respond(request *r, int status, int64_t device_row)

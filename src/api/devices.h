@@ -15,6 +15,10 @@
 #include "api/fields.h"
 #include "http/request.h"
 
+/* The SET list of an UPDATE of devices that leaves a device dark: every
+ * column of its display (the command, its nonce, expiry and sequence step). */
+#define DISPLAY_CLEARED "display = NULL, display_nonce = '', display_expires = NULL, display_step = NULL"
+
 /* device_id → row id within r's customer: 1 found, 0 not, -1 db error. */
 int device_lookup(request *r, const char *device_id, size_t n, int64_t *id);
 

@@ -93,14 +93,7 @@ static size_t number_length(const char *s, size_t i, size_t n, size_t *integer_d
 
 static void spans_add(arena *a, spans *sp, size_t start, size_t end)
 {
-    if (sp->n == sp->cap) {
-        size_t cap = sp->cap ? sp->cap * 2 : 16;
-        span *grown = arena_alloc(a, sizeof(span) * cap);
-        if (sp->n)
-            memcpy(grown, sp->items, sizeof(span) * sp->n);
-        sp->items = grown;
-        sp->cap = cap;
-    }
+    sp->items = arena_grow(a, sp->items, sp->n, &sp->cap, sizeof(span));
     sp->items[sp->n].start = start;
     sp->items[sp->n].end = end;
     sp->n++;

@@ -103,15 +103,11 @@ void order_launch(request *r)
         int64_t item, remaining, device;
         const char *sku, *line3, *location, *order_number;
     } pick;
-    int n = 0, cap = 16, rc;
-    pick *picks = arena_alloc(r->arena, sizeof *picks * (size_t)cap);
+    size_t n = 0, cap = 0;
+    int rc;
+    pick *picks = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
-        if (n == cap) {
-            pick *grown = arena_alloc(r->arena, sizeof *picks * (size_t)cap * 2);
-            memcpy(grown, picks, sizeof *picks * (size_t)n);
-            picks = grown;
-            cap *= 2;
-        }
+        picks = arena_grow(r->arena, picks, n, &cap, sizeof *picks);
         pick *p = &picks[n++];
         p->item = store_col_int(st, 0);
         p->sku = arena_strdup(r->arena, store_col_text(st, 1, NULL));
@@ -127,7 +123,7 @@ void order_launch(request *r)
         respond_store_error(r);
         return;
     }
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         pick *p = &picks[i];
         json_object *cmd = json_object_new_object();
         json_object_object_add(cmd, "command", json_object_new_string("pick"));
@@ -179,15 +175,11 @@ void order_abort(request *r)
         return;
     }
     store_bind_int(st, 1, id);
-    int n = 0, cap = 16, rc;
-    int64_t *items = arena_alloc(r->arena, sizeof *items * (size_t)cap);
+    size_t n = 0, cap = 0;
+    int rc;
+    int64_t *items = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
-        if (n == cap) {
-            int64_t *grown = arena_alloc(r->arena, sizeof *items * (size_t)cap * 2);
-            memcpy(grown, items, sizeof *items * (size_t)n);
-            items = grown;
-            cap *= 2;
-        }
+        items = arena_grow(r->arena, items, n, &cap, sizeof *items);
         items[n++] = store_col_int(st, 0);
     }
     store_reset(st);
@@ -195,7 +187,7 @@ void order_abort(request *r)
         respond_store_error(r);
         return;
     }
-    for (int i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         if (device_clear_by_nonce(r, arena_printf(r->arena, "item:%lld", (long long)items[i])) < 0) {
             respond_store_error(r);
             return;

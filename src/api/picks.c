@@ -105,8 +105,7 @@ static int lock_device(request *r, int64_t now, int64_t *row, shown *s)
 static int clear_display(request *r, int64_t row, int64_t now)
 {
     store_stmt *st = store_prepare(r->db,
-        "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
-        "display_step = NULL, updated = $2 WHERE id = $1");
+        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $2 WHERE id = $1");
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, row);

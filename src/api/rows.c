@@ -7,14 +7,7 @@
 
 value *record_vec_push(arena *a, record_vec *vec, const schema *sc)
 {
-    if (vec->n == vec->cap) {
-        int cap = vec->cap ? vec->cap * 2 : 8;
-        record *grown = arena_alloc(a, sizeof(record) * (size_t)cap);
-        if (vec->n)
-            memcpy(grown, vec->items, sizeof(record) * (size_t)vec->n);
-        vec->items = grown;
-        vec->cap = cap;
-    }
+    vec->items = arena_grow(a, vec->items, (size_t)vec->n, &vec->cap, sizeof(record));
     record *rec = &vec->items[vec->n++];
     rec->sc = sc;
     rec->v = arena_zalloc(a, sizeof(value) * (size_t)sc->nfields);

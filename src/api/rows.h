@@ -13,7 +13,8 @@
 /* A growable array of records. */
 typedef struct record_vec {
     record *items;
-    int n, cap;
+    int n;
+    size_t cap;
 } record_vec;
 
 /* Append an empty record of sc; returns its values. */

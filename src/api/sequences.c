@@ -200,40 +200,44 @@ static int insert_steps(request *r, int64_t seq_id, value *steps)
 }
 
 /* Light one stored step on its device or location. */
+/* The command a stored step shows: its command fields as stored (all of
+ * them, defaults filled in when it was stored), its stepnonce as nonce. */
+static json_object *stored_command(json_object *step)
+{
+    static const char *const keys[] = {"command", "line1", "line2", "line3", "line4", "line5", "arrow",
+                                       "color", "seconds", "sound", "quantity"};
+    json_object *cmd = json_object_new_object(), *v;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (json_object_object_get_ex(step, keys[i], &v))
+            json_object_object_add(cmd, keys[i], json_object_get(v));
+    if (json_object_object_get_ex(step, "stepnonce", &v))
+        json_object_object_add(cmd, "nonce", json_object_get(v));
+    return cmd;
+}
+
+/* Light one stored step on its device or location (it was validated when
+ * stored; only its targets are looked up again). */
 static int light_step(request *r, int64_t step_id, const char *body)
 {
     json_object *step = json_tokener_parse(body);
     if (!step)
         return -1;
-    json_object *dev = NULL, *loc = NULL;
-    json_object_object_get_ex(step, "device", &dev);
-    json_object_object_get_ex(step, "location", &loc);
-    /* the stored step is a valid step: rebuild its command from it */
-    validation v = {.r = r};
-    json_object *errors = NULL;
-    record *rec = validate_object(&v, &step_schema, step, &errors);
-    int rc = -1;
-    if (rec) {
-        json_object *cmd = step_command(rec), *cmd_errors = NULL;
-        device_command *dc = device_command_parse(r, cmd, &cmd_errors);
-        json_object_put(cmd);
-        if (cmd_errors)
-            json_object_put(cmd_errors);
-        device_target one = {0, NULL}, *targets = &one;
-        int n = 0;
-        if (dc && json_object_is_type(dev, json_type_string)) {
-            const char *id = json_object_get_string(dev);
-            n = device_lookup(r, id, strlen(id), &one.row);
-        } else if (dc) {
-            n = devices_at_location(r, json_object_get_string(loc), &targets);
-        }
-        rc = dc && n >= 0 ? 0 : -1;
-        for (int k = 0; rc == 0 && k < n; k++)
-            rc = device_command_show(r, targets[k].row, dc, targets[k].arrow, step_id);
-    } else if (errors) {
+    json_object *cmd = stored_command(step), *errors = NULL, *dev = NULL, *loc = NULL;
+    device_command *dc = device_command_parse(r, cmd, &errors);
+    json_object_put(cmd);
+    if (errors)
         json_object_put(errors);
-        rc = 0;   /* its device was unregistered since: nothing to light */
+    device_target one = {0, NULL}, *targets = &one;
+    int n = -1;
+    if (dc && json_object_object_get_ex(step, "device", &dev) && json_object_is_type(dev, json_type_string)) {
+        const char *id = json_object_get_string(dev);
+        n = device_lookup(r, id, strlen(id), &one.row);   /* 0: unregistered since, nothing to light */
+    } else if (dc && json_object_object_get_ex(step, "location", &loc)) {
+        n = devices_at_location(r, json_object_get_string(loc), &targets);
     }
+    int rc = n < 0 ? -1 : 0;
+    for (int k = 0; rc == 0 && k < n; k++)
+        rc = device_command_show(r, targets[k].row, dc, targets[k].arrow, step_id);
     json_object_put(step);
     return rc;
 }
@@ -249,32 +253,28 @@ static int light_next_group(request *r, int64_t seq_id)
     if (!st)
         return -1;
     store_bind_int(st, 1, seq_id);
-    int n = 0, cap = 8, rc;
-    int64_t *ids = arena_alloc(r->arena, sizeof *ids * (size_t)cap);
-    const char **bodies = arena_alloc(r->arena, sizeof *bodies * (size_t)cap);
+    typedef struct lit_step {
+        int64_t id;
+        const char *body;
+    } lit_step;
+    size_t n = 0, cap = 0;
+    int rc;
+    lit_step *steps = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
-        if (n == cap) {
-            int64_t *gi = arena_alloc(r->arena, sizeof *ids * (size_t)cap * 2);
-            const char **gb = arena_alloc(r->arena, sizeof *bodies * (size_t)cap * 2);
-            memcpy(gi, ids, sizeof *ids * (size_t)n);
-            memcpy(gb, bodies, sizeof *bodies * (size_t)n);
-            ids = gi;
-            bodies = gb;
-            cap *= 2;
-        }
-        ids[n] = store_col_int(st, 0);
-        bodies[n] = arena_strdup(r->arena, store_col_text(st, 1, NULL));
+        steps = arena_grow(r->arena, steps, n, &cap, sizeof *steps);
+        steps[n].id = store_col_int(st, 0);
+        steps[n].body = arena_strdup(r->arena, store_col_text(st, 1, NULL));
         n++;
     }
     store_reset(st);
     if (rc < 0)
         return -1;
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         st = store_prepare(r->db, "UPDATE sequence_steps SET state = 'lit' WHERE id = $1");
         if (!st)
             return -1;
-        store_bind_int(st, 1, ids[i]);
-        if (store_exec_int(st, NULL) < 0 || light_step(r, ids[i], bodies[i]) < 0)
+        store_bind_int(st, 1, steps[i].id);
+        if (store_exec_int(st, NULL) < 0 || light_step(r, steps[i].id, steps[i].body) < 0)
             return -1;
     }
     st = store_prepare(r->db, "UPDATE sequences SET status = $2, modified = $3 WHERE id = $1");
@@ -290,8 +290,7 @@ static int light_next_group(request *r, int64_t seq_id)
 static int clear_displays(request *r, int64_t seq_id)
 {
     store_stmt *st = store_prepare(r->db,
-        "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
-        "display_step = NULL, updated = $3 WHERE customer_id = $2 AND display_step IN "
+        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $3 WHERE customer_id = $2 AND display_step IN "
         "(SELECT id FROM sequence_steps WHERE sequence_id = $1)");
     if (!st)
         return -1;
@@ -336,8 +335,7 @@ int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce)
         return -1;
     /* the step's other devices (a location naming several) go dark too */
     st = store_prepare(r->db,
-        "UPDATE devices SET display = NULL, display_nonce = '', display_expires = NULL, "
-        "display_step = NULL, updated = $3 WHERE customer_id = $2 AND display_step = $1");
+        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $3 WHERE customer_id = $2 AND display_step = $1");
     if (!st)
         return -1;
     store_bind_int(st, 1, step_ref);

@@ -121,6 +121,17 @@ void *arena_zalloc(arena *a, size_t n)
     return p;
 }
 
+void *arena_grow(arena *a, void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 8;
+    void *grown = arena_alloc(a, size * *cap);
+    if (n)
+        memcpy(grown, items, size * n);
+    return grown;
+}
+
 char *arena_strndup(arena *a, const char *s, size_t n)
 {
     char *p = arena_alloc(a, n + 1);

@@ -21,6 +21,10 @@ void arena_reset(arena *a);
 
 void *arena_alloc(arena *a, size_t n);          /* uninitialised */
 void *arena_zalloc(arena *a, size_t n);         /* zeroed */
+/* Room for one more element in a growing array of `n` elements of `size`
+ * bytes with room for *cap: `items` itself, or (when full) a copy twice
+ * as large (first 8). The old block stays in the arena until its reset. */
+void *arena_grow(arena *a, void *items, size_t n, size_t *cap, size_t size);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...)

@@ -258,10 +258,31 @@ static void strings_survive_growth(void **state)
     arena_free(a);
 }
 
+/* A growing array keeps every element through its regrowths. */
+static void grow_keeps_the_elements(void **state)
+{
+    (void)state;
+    arena *a = arena_new(256);
+    long *items = NULL;
+    size_t n = 0, cap = 0;
+    for (long i = 0; i < 1000; i++) {
+        items = arena_grow(a, items, n, &cap, sizeof *items);
+        assert_true(n < cap);
+        items[n++] = i * 7;
+    }
+    assert_int_equal(cap, 1024);   /* 8, 16, ... doubling */
+    for (long i = 0; i < 1000; i++)
+        assert_int_equal(items[i], i * 7);
+    long *same = arena_grow(a, items, 1000, &cap, sizeof *items);
+    assert_ptr_equal(same, items);   /* room left: no copy */
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(many_small_allocations_stay_intact),
+        cmocka_unit_test(grow_keeps_the_elements),
         cmocka_unit_test(every_size_is_aligned),
         cmocka_unit_test(large_allocations_get_their_own_block),
         cmocka_unit_test(mixed_sizes_interleaved),
