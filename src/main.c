@@ -4,11 +4,13 @@
  * ./stockroom.db, or STOCKROOM_DATABASE_URL) and --help; the schema is
  * created or migrated whenever a command opens the database.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -217,8 +219,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: stockroom COMMAND [options]\n\n"
-            "  serve [--listen HOST:PORT] [--db PATH|postgresql://...] [--threads N] [--writers N]\n"
-            "        Serve the Orders API and the retail data API over HTTP.\n");
+            "  serve [--listen HOST:PORT] [--db PATH|postgresql://...] [options]\n"
+            "        Serve the Orders API and the retail data API over HTTP (`serve --help`: every option).\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %s %s %s [--db ...]\n        %s\n", commands[i].group, commands[i].verb,
                 commands[i].args, commands[i].help);
@@ -249,100 +251,258 @@ static store *open_db(const char *url)
     return db;
 }
 
+/* ------------------------------------------------------------ serve */
+
+/*
+ * Every setting of `serve`, once: its flag, its environment variable, its
+ * default and its help. The environment is read first and flags override
+ * it; `serve --help` (and the man page) list both.
+ */
+typedef enum { OPT_TEXT, OPT_COUNT, OPT_BYTES, OPT_SWITCH, OPT_LISTEN } option_kind;
+
+typedef struct serve_option {
+    const char *flag;          /* "max-connections" */
+    const char *env;           /* "STOCKROOM_MAX_CONNECTIONS" */
+    option_kind kind;
+    const char *arg;           /* "N", "FILE" ... for the help */
+    unsigned long long min, max;   /* counts and sizes */
+    const char *help;
+} serve_option;
+
+static http_config serve_cfg;
+static const char *serve_db;
+static char serve_host[256];
+
+enum { O_LISTEN, O_DB, O_THREADS, O_WRITERS, O_LOGIN_THREADS, O_LOGIN_QUEUE, O_MAX_CONNECTIONS,
+       O_MAX_PER_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT, O_IDLE_TIMEOUT, O_STOP_TIMEOUT, O_MAX_BODY,
+       O_BODY_BUDGET, O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_COUNT };
+
+static const serve_option serve_options[O_COUNT] = {
+    [O_LISTEN] = {"listen", "STOCKROOM_LISTEN", OPT_LISTEN, "HOST:PORT", 0, 0,
+                  "address to listen on (default 127.0.0.1:8000)"},
+    [O_DB] = {"db", "STOCKROOM_DB", OPT_TEXT, "PATH|URL", 0, 0,
+              "SQLite file or postgresql:// URL (default " DEFAULT_DB "; STOCKROOM_DATABASE_URL too)"},
+    [O_THREADS] = {"threads", "STOCKROOM_THREADS", OPT_COUNT, "N", 1, 256,
+                   "connection threads, which also run reads (default: two per core)"},
+    [O_WRITERS] = {"writers", "STOCKROOM_WRITERS", OPT_COUNT, "N", 1, 256,
+                   "threads running writes (default: eight per core; a write waits for its\n"
+                   "batch's commit, and more waiting writers batch better)"},
+    [O_LOGIN_THREADS] = {"login-threads", "STOCKROOM_LOGIN_THREADS", OPT_COUNT, "N", 1, 64,
+                         "threads checking passwords (default: one per core)"},
+    [O_LOGIN_QUEUE] = {"login-queue", "STOCKROOM_LOGIN_QUEUE", OPT_COUNT, "N", 1, 100000,
+                       "logins waiting for a password check, at most; past it 429 (default 64)"},
+    [O_MAX_CONNECTIONS] = {"max-connections", "STOCKROOM_MAX_CONNECTIONS", OPT_COUNT, "N", 16, 1000000,
+                           "open connections, at most (default 16384; the open-file limit is\n"
+                           "raised to fit them, as far as the hard limit allows)"},
+    [O_MAX_PER_IP] = {"max-connections-per-ip", "STOCKROOM_MAX_CONNECTIONS_PER_IP", OPT_COUNT, "N", 0, 1000000,
+                      "open connections from one address, at most (default 0: no limit, since\n"
+                      "many honest clients can share one address behind NAT)"},
+    [O_HEADER_TIMEOUT] = {"header-timeout", "STOCKROOM_HEADER_TIMEOUT", OPT_COUNT, "SECONDS", 1, 3600,
+                          "a request's head must be complete this long after its first byte (default 10)"},
+    [O_BODY_TIMEOUT] = {"body-timeout", "STOCKROOM_BODY_TIMEOUT", OPT_COUNT, "SECONDS", 1, 3600,
+                        "a body may not go this long without a byte (default 15)"},
+    [O_IDLE_TIMEOUT] = {"idle-timeout", "STOCKROOM_IDLE_TIMEOUT", OPT_COUNT, "SECONDS", 1, 86400,
+                        "an idle keep-alive connection is closed after this long (default 60)"},
+    [O_STOP_TIMEOUT] = {"stop-timeout", "STOCKROOM_STOP_TIMEOUT", OPT_COUNT, "SECONDS", 1, 3600,
+                        "on SIGTERM/SIGINT, requests in flight get this long to finish (default 10)"},
+    [O_MAX_BODY] = {"max-body", "STOCKROOM_MAX_BODY", OPT_BYTES, "SIZE", 1024, 1ULL << 32,
+                    "largest request body; beyond it 413 (default 16M)"},
+    [O_BODY_BUDGET] = {"body-budget", "STOCKROOM_BODY_BUDGET", OPT_BYTES, "SIZE", 1024 * 1024, 1ULL << 40,
+                       "request bodies buffered at once, at most; past it 503 (default 256M)"},
+    [O_TRUST_PROXY] = {"trust-proxy", "STOCKROOM_TRUST_PROXY", OPT_SWITCH, NULL, 0, 0,
+                       "take urls and the client's address from X-Forwarded-Proto, -Host and -For\n"
+                       "(only behind a proxy that sets them)"},
+    [O_TLS_CERT] = {"tls-cert", "STOCKROOM_TLS_CERT", OPT_TEXT, "FILE", 0, 0,
+                    "serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate (chain) ..."},
+    [O_TLS_KEY] = {"tls-key", "STOCKROOM_TLS_KEY", OPT_TEXT, "FILE", 0, 0,
+                   "... and its unencrypted PEM private key; both or neither"},
+};
+
+/* "16M", "256k", "1G", "1048576" → bytes. */
+static bool parse_bytes(const char *text, unsigned long long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(text, &end, 10);
+    if (end == text || errno)
+        return false;
+    unsigned long long unit = 1;
+    if (*end == 'k' || *end == 'K')
+        unit = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        unit = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        unit = 1024ULL * 1024 * 1024, end++;
+    if (*end || n > ~0ULL / unit)
+        return false;
+    *out = n * unit;
+    return true;
+}
+
+/* Apply one setting; `from` names where it came from, for the message. */
+static bool set_option(int which, const char *text, const char *from)
+{
+    const serve_option *o = &serve_options[which];
+    unsigned long long n = 0;
+    switch (o->kind) {
+    case OPT_LISTEN: {
+        const char *colon = strrchr(text, ':');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : -1;
+        if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - text) >= sizeof serve_host) {
+            fprintf(stderr, "stockroom serve: %s takes HOST:PORT, e.g. 127.0.0.1:8000\n", from);
+            return false;
+        }
+        memcpy(serve_host, text, (size_t)(colon - text));
+        serve_host[colon - text] = '\0';
+        serve_cfg.listen_host = serve_host;
+        serve_cfg.port = (unsigned short)port;
+        return true;
+    }
+    case OPT_SWITCH:
+        if (strcmp(text, "") == 0 || strcmp(text, "0") == 0 || strcasecmp(text, "false") == 0 ||
+            strcasecmp(text, "no") == 0 || strcasecmp(text, "off") == 0) {
+            serve_cfg.trust_proxy = false;
+            return true;
+        }
+        if (strcmp(text, "1") == 0 || strcasecmp(text, "true") == 0 || strcasecmp(text, "yes") == 0 ||
+            strcasecmp(text, "on") == 0) {
+            serve_cfg.trust_proxy = true;
+            return true;
+        }
+        fprintf(stderr, "stockroom serve: %s takes 1/true/yes/on or 0/false/no/off\n", from);
+        return false;
+    case OPT_TEXT:
+        if (which == O_DB)
+            serve_db = text;
+        else if (which == O_TLS_CERT)
+            serve_cfg.tls_cert_file = *text ? text : NULL;
+        else if (which == O_TLS_KEY)
+            serve_cfg.tls_key_file = *text ? text : NULL;
+        return true;
+    case OPT_COUNT:
+    case OPT_BYTES: {
+        char *end;
+        bool ok;
+        if (o->kind == OPT_BYTES) {
+            ok = parse_bytes(text, &n);
+        } else {
+            errno = 0;
+            n = strtoull(text, &end, 10);
+            ok = *text && *text != '-' && !*end && !errno;
+        }
+        if (!ok || n < o->min || n > o->max) {
+            fprintf(stderr, "stockroom serve: %s takes %s from %llu to %llu%s\n", from,
+                    o->kind == OPT_BYTES ? "a size" : "a number", o->min, o->max,
+                    o->kind == OPT_BYTES ? " bytes (k, M, G suffixes allowed)" : "");
+            return false;
+        }
+        unsigned *counts[O_COUNT] = {
+            [O_THREADS] = &serve_cfg.threads, [O_WRITERS] = &serve_cfg.writers,
+            [O_LOGIN_THREADS] = &serve_cfg.login_threads, [O_LOGIN_QUEUE] = &serve_cfg.login_queue,
+            [O_MAX_CONNECTIONS] = &serve_cfg.max_connections, [O_MAX_PER_IP] = &serve_cfg.max_connections_per_ip,
+            [O_HEADER_TIMEOUT] = &serve_cfg.header_timeout, [O_BODY_TIMEOUT] = &serve_cfg.body_timeout,
+            [O_IDLE_TIMEOUT] = &serve_cfg.idle_timeout, [O_STOP_TIMEOUT] = &serve_cfg.stop_timeout,
+        };
+        if (which == O_MAX_BODY)
+            serve_cfg.max_body = (size_t)n;
+        else if (which == O_BODY_BUDGET)
+            serve_cfg.body_budget = (size_t)n;
+        else
+            *counts[which] = (unsigned)n;
+        return true;
+    }
+    }
+    return false;
+}
+
+static void serve_help(void)
+{
+    printf("usage: stockroom serve [options]\n\n"
+           "Serve the Orders API and the retail data API. Every option can also be set by the\n"
+           "environment variable named after it; a flag wins over the variable.\n\n");
+    for (int i = 0; i < O_COUNT; i++) {
+        const serve_option *o = &serve_options[i];
+        printf("  --%s%s%s  (%s)\n", o->flag, o->arg ? " " : "", o->arg ? o->arg : "", o->env);
+        printf("        ");
+        for (const char *h = o->help; *h; h++) {
+            putchar(*h);
+            if (*h == '\n')
+                printf("        ");
+        }
+        putchar('\n');
+    }
+    printf("\nAcknowledgements are delivered to callback urls by a worker thread, retried after\n"
+           "BASE, 2*BASE, ... at most MAX ms: STOCKROOM_CALLBACK_BACKOFF_MS=BASE,MAX (1000,60000).\n");
+}
+
+/* systemd-style readiness and stopping, for the log. */
+static void serve_notify(const char *state)
+{
+    (void)state;
+}
+
+static const http_app stockroom_app = {
+    .admit = api_admit,
+    .run = api_run,
+    .refuse = api_refuse,
+    .notify = serve_notify,
+};
+
 static int run_serve(int argc, char **argv)
 {
-    server_config cfg = {.listen_host = "127.0.0.1", .port = 8000, .db_url = default_db(),
-                         .threads = 0, .max_body = DEFAULT_MAX_BODY};
-    static const struct option opts[] = {
-        {"listen", required_argument, NULL, 'l'}, {"db", required_argument, NULL, 'd'},
-        {"threads", required_argument, NULL, 't'}, {"writers", required_argument, NULL, 'w'},
-        {"trust-proxy", no_argument, NULL, 'p'},
-        {"tls-cert", required_argument, NULL, 'c'}, {"tls-key", required_argument, NULL, 'k'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    serve_cfg = (http_config){
+        .listen_host = "127.0.0.1", .port = 8000, .login_queue = 64, .max_connections = 16384,
+        .header_timeout = 10, .body_timeout = 15, .idle_timeout = 60, .stop_timeout = 10,
+        .max_body = DEFAULT_MAX_BODY, .body_budget = 256u * 1024 * 1024,
     };
-    static char host[256];
+    serve_db = default_db();
+    for (int i = 0; i < O_COUNT; i++) {
+        const char *v = getenv(serve_options[i].env);
+        if (v && !set_option(i, v, serve_options[i].env))
+            return 2;
+    }
+    struct option opts[O_COUNT + 2];
+    for (int i = 0; i < O_COUNT; i++)
+        opts[i] = (struct option){serve_options[i].flag,
+                                  serve_options[i].kind == OPT_SWITCH ? no_argument : required_argument, NULL,
+                                  1000 + i};
+    opts[O_COUNT] = (struct option){"help", no_argument, NULL, 'h'};
+    opts[O_COUNT + 1] = (struct option){NULL, 0, NULL, 0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'l': {
-            const char *colon = strrchr(optarg, ':');
-            char *end;
-            long port = colon ? strtol(colon + 1, &end, 10) : -1;
-            if (!colon || *end || port < 1 || port > 65535 || (size_t)(colon - optarg) >= sizeof host) {
-                fprintf(stderr, "stockroom serve: --listen takes HOST:PORT, e.g. 127.0.0.1:8000\n");
-                return 2;
-            }
-            memcpy(host, optarg, (size_t)(colon - optarg));
-            host[colon - optarg] = '\0';
-            cfg.listen_host = host;
-            cfg.port = (unsigned short)port;
-            break;
-        }
-        case 'd':
-            cfg.db_url = optarg;
-            break;
-        case 'p':
-            cfg.trust_proxy = true;
-            break;
-        case 'c':
-            cfg.tls_cert_file = optarg;
-            break;
-        case 'k':
-            cfg.tls_key_file = optarg;
-            break;
-        case 't':
-        case 'w': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 1 || n > 256) {
-                fprintf(stderr, "stockroom serve: --%s takes a number from 1 to 256\n",
-                        c == 't' ? "threads" : "writers");
-                return 2;
-            }
-            *(c == 't' ? &cfg.threads : &cfg.writers) = (unsigned)n;
-            break;
-        }
-        case 'h':
-            printf("usage: stockroom serve [--listen HOST:PORT] [--db PATH|postgresql://...] [--threads N]\n"
-                   "                       [--writers N] [--trust-proxy] [--tls-cert FILE --tls-key FILE]\n\n"
-                   "  --listen   address to listen on (default 127.0.0.1:8000)\n"
-                   "  --db       SQLite file or PostgreSQL URL (default %s, or STOCKROOM_DATABASE_URL)\n"
-                   "  --threads  connection threads, which also run reads (default: two per core)\n"
-                   "  --writers  threads running writes (default: eight per core; writes wait\n"
-                   "             for their batch's commit, and more waiting writers batch better)\n"
-                   "             Every thread has its own database connection.\n"
-                   "  --trust-proxy  build urls from X-Forwarded-Proto / X-Forwarded-Host\n"
-                   "             (only behind a proxy that sets them)\n"
-                   "  --tls-cert, --tls-key  serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate\n"
-                   "             (chain) and its unencrypted PEM private key; both or neither\n\n"
-                   "Acknowledgements are delivered to callback urls by a worker thread, retried after\n"
-                   "BASE, 2*BASE, ... at most MAX ms: STOCKROOM_CALLBACK_BACKOFF_MS=BASE,MAX (1000,60000).\n",
-                   DEFAULT_DB);
+        if (c == 'h') {
+            serve_help();
             return 0;
-        default:
+        }
+        if (c < 1000 || c >= 1000 + O_COUNT) {
             fprintf(stderr, "stockroom serve: see `stockroom serve --help`\n");
             return 2;
         }
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s", serve_options[c - 1000].flag);
+        if (!set_option(c - 1000, serve_options[c - 1000].kind == OPT_SWITCH ? "1" : optarg, flag))
+            return 2;
     }
     if (optind < argc) {
         fprintf(stderr, "stockroom serve: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!cfg.tls_cert_file != !cfg.tls_key_file) {
+    if (!serve_cfg.tls_cert_file != !serve_cfg.tls_key_file) {
         fprintf(stderr, "stockroom serve: --tls-cert and --tls-key go together\n");
         return 2;
     }
-    store *db = open_db(cfg.db_url);   /* migrate once, before any worker connects */
+    store *db = open_db(serve_db);   /* migrate once, before any worker connects */
     if (!db)
         return 1;
     store_close(db);
-    api_init();
-    if (callbacks_start(cfg.db_url) < 0)
+    api_init(serve_db);
+    if (callbacks_start(serve_db) < 0)
         return 1;
-    int rc = server_run(&cfg);
+    int rc = http_serve(&serve_cfg, &stockroom_app);
     callbacks_stop();   /* a delivery in flight is abandoned: it stays queued */
+    api_shutdown();
     return rc;
 }
 

@@ -1,12 +1,15 @@
 /*
- * api.h — the API layer's entry points for the http layer, and what
- * resource files share: the route table's shape and the handler type.
+ * api.h — the API layer's entry points (the application the http layer
+ * serves, see http/server.h's http_app), and what resource files share:
+ * the route table's shape and the handler type.
  *
- * api_dispatch() routes a complete request (routes.c is the map of the
- * whole API), negotiates the format, authenticates, checks the method,
- * parses the body and calls the resource's handler, which answers through
- * respond.h. The same table, with the schemas it points at, is what
- * OPTIONS (metadata.c) and the OpenAPI document (openapi.c) describe.
+ * api_admit() takes a request's head: it routes it (routes.c is the map of
+ * the whole API), negotiates the format, authenticates and checks the
+ * method, and says which lane it runs on — or answers it at once, before
+ * its body is read. api_run() takes the whole request: it parses the body
+ * and calls the resource's handler, which answers through respond.h. The
+ * same table, with the schemas it points at, is what OPTIONS (metadata.c)
+ * and the OpenAPI document (openapi.c) describe.
  */
 #ifndef STOCKROOM_API_H
 #define STOCKROOM_API_H
@@ -28,6 +31,7 @@ enum {
                                 the handler opens its write transaction */
     ROUTE_XML = 1 << 4,      /* also parses XML bodies and renders format xml
                                 (".xml", ?format=xml, Accept), api/xml.h */
+    ROUTE_LOGIN = 1 << 5,    /* checks passwords: runs on the login pool */
 };
 
 /* What a view does with its methods, as the OpenAPI document tells it. */
@@ -55,9 +59,18 @@ typedef struct route {
 extern const route api_routes[];
 extern const int api_nroutes;
 
-void api_init(void);
+/* Once, before serving: every thread opens its own connection to
+ * database_url on its first request. */
+void api_init(const char *database_url);
+/* After serving: close those connections. */
+void api_shutdown(void);
+
+request_lane api_admit(request *r);
+void api_run(request *r);
+/* The answers the http layer gives by itself (413, 429, 503), DRF-shaped. */
+void api_refuse(request *r, int status);
+/* admit, then run on this thread: a whole request at once (unit tests). */
 void api_dispatch(request *r);
-void api_respond_too_large(request *r);
 
 /* For ROUTE_RAW handlers: a form-encoded body as an object of strings
  * (last value wins), {} for any other body; the router releases it. */

@@ -21,7 +21,8 @@ static void respond_xml(request *r, jw *w)
     jw out;
     jw_init(&out, w->len + w->len / 2 + 64);
     if (!xml_render(&out, w->buf, w->len)) {
-        log_line("error: %s %s: a response that is not JSON", r->method_name, r->path);
+        log_line("error: %s %s: a response that is not JSON", log_escape(r->arena, r->method_name, 16),
+                 log_escape(r->arena, r->path, 512));
         static const char failed[] = "{\"detail\":\"A server error occurred.\"}";
         r->status = 500;
         out.len = 0;
@@ -103,6 +104,16 @@ void respond_no_content(request *r)
 
 void respond_server_error(request *r, const char *why)
 {
-    log_line("error: %s %s: %s", r->method_name, r->path, why ? why : "unknown");
+    log_line("error: %s %s: %s", log_escape(r->arena, r->method_name, 16), log_escape(r->arena, r->path, 512),
+             log_escape(r->arena, why ? why : "unknown", 1024));
     respond_error(r, 500, "A server error occurred.");
+}
+
+void respond_throttled(request *r, int seconds)
+{
+    if (seconds < 1)
+        seconds = 1;
+    request_add_header(r, "Retry-After", arena_printf(r->arena, "%d", seconds));
+    respond_error(r, 429, arena_printf(r->arena, "Request was throttled. Expected available in %d second%s.",
+                                       seconds, seconds == 1 ? "" : "s"));
 }

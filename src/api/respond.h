@@ -28,6 +28,9 @@ void respond_store_error(request *r);
 void respond_missing(request *r, int found);
 /* 204, no body. */
 void respond_no_content(request *r);
+/* 429 {"detail": "Request was throttled. Expected available in N seconds."}
+ * with Retry-After: N, as DRF's throttles answer. */
+void respond_throttled(request *r, int seconds);
 /* 500 {"detail": "A server error occurred."}, with `why` in the log only. */
 void respond_server_error(request *r, const char *why);
 

@@ -22,7 +22,9 @@
  * as that method with that body. The browsable page's raw-data form uses
  * it, so no script is needed to send PUT, PATCH or DELETE.
  */
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -61,12 +63,6 @@ static const char *build_allow(const route *rt)
     return strdup(buf);
 }
 
-void api_init(void)
-{
-    xml_init();
-    for (int i = 0; i < api_nroutes && i < 64; i++)
-        allow_text[i] = build_allow(&api_routes[i]);
-}
 
 /* The renderers, in DRF's order: a tie goes to the first. */
 typedef enum { FORMAT_NONE, FORMAT_JSON, FORMAT_API, FORMAT_XML, FORMAT_UNKNOWN } format;
@@ -275,24 +271,6 @@ static size_t media_type_len(const char *ct)
     return n;
 }
 
-/* Call fn for each name=value of a form body (decoded, '+' as space). */
-static void each_form_field(request *r, const char *body, size_t len,
-                            void (*fn)(void *ctx, const char *name, const char *text), void *ctx)
-{
-    const char *p = body, *end = body + len;
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        const char *stop = amp ? amp : end;
-        const char *eq = memchr(p, '=', (size_t)(stop - p));
-        if (stop > p) {
-            const char *name = url_decode(r->arena, p, (size_t)((eq ? eq : stop) - p), true);
-            const char *val = eq ? url_decode(r->arena, eq + 1, (size_t)(stop - eq - 1), true) : "";
-            fn(ctx, name, val);
-        }
-        p = stop + 1;
-    }
-}
-
 static void add_form_field(void *ctx, const char *name, const char *text)
 {
     json_object_object_add(ctx, name, json_object_new_string(text));
@@ -302,7 +280,7 @@ static void add_form_field(void *ctx, const char *name, const char *text)
 static json_object *parse_form(request *r)
 {
     json_object *obj = json_object_new_object();
-    each_form_field(r, r->body, r->body_len, add_form_field, obj);
+    urlencoded_each(r->arena, r->body, r->body_len, add_form_field, obj);
     return obj;
 }
 
@@ -376,9 +354,14 @@ json_object *api_form(request *r)
     return r->input;
 }
 
-void api_respond_too_large(request *r)
+void api_refuse(request *r, int status)
 {
-    respond_error(r, 413, "Request body too large.");
+    if (status == 413)
+        respond_error(r, 413, "Request body too large.");
+    else if (status == 429)
+        respond_throttled(r, 1);
+    else
+        respond_error(r, status, "Service temporarily unavailable, try again later.");
 }
 
 /* ------------------------------------------------------- form overloading */
@@ -414,7 +397,7 @@ static void apply_overload(request *r, const char **ct)
     if (!given || !is_form_type(given, media_type_len(given)))
         return;
     overload o = {0};
-    each_form_field(r, r->body, r->body_len, take_overload, &o);
+    urlencoded_each(r->arena, r->body, r->body_len, take_overload, &o);
     r->form_csrf = o.csrf;
     if (!o.method && !o.content)
         return;
@@ -442,10 +425,22 @@ static void apply_overload(request *r, const char **ct)
 
 /* ------------------------------------------------------------ the view */
 
-/* Authenticate, check the method, parse the body, run the handler. */
-static void run_view(request *r, const route *rt, const char *ct)
+/* Authenticate (unless the route is public). False when the answer (401)
+ * is made. */
+static bool authenticate(request *r, const route *rt)
 {
-    if (!(rt->flags & ROUTE_PUBLIC) && !(auth_authenticate(r) && auth_check_csrf(r)))
+    return (rt->flags & ROUTE_PUBLIC) || auth_authenticate(r);
+}
+
+/* After the body: form overloading, CSRF, OPTIONS, the method, the body,
+ * then the handler (a safe method inside one read transaction; writing
+ * handlers run their SQL through view_write(), which owns the
+ * transaction). */
+static void run_view(request *r, const route *rt)
+{
+    const char *ct = NULL;
+    apply_overload(r, &ct);
+    if (!auth_check_csrf(r))
         return;
     if (r->method == HTTP_OPTIONS) {
         metadata_respond(r, rt);
@@ -458,7 +453,15 @@ static void run_view(request *r, const route *rt, const char *ct)
     }
     if ((r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH)) && !read_body(r, rt, ct))
         return;
-    h(r);
+    bool safe = (r->method & (HTTP_GET | HTTP_HEAD)) && !(rt->flags & ROUTE_GET_WRITES);
+    if (!safe) {
+        h(r);
+    } else if (store_begin_read(r->db) < 0) {
+        respond_server_error(r, store_errmsg(r->db));
+    } else {
+        h(r);
+        store_rollback(r->db);
+    }
 }
 
 /* The raw path without its format suffix ("/api/orders/.api" → "/api/orders/",
@@ -531,14 +534,66 @@ static int route_index(request *r, char **seg, int nseg)
     return -1;
 }
 
-void api_dispatch(request *r)
+/* ------------------------------------------------------------ entry points */
+
+/* Every thread's database connection, opened on its first request. */
+static const char *db_url;
+static _Thread_local store *thread_db;
+static pthread_mutex_t thread_dbs_lock = PTHREAD_MUTEX_INITIALIZER;
+static store *thread_dbs[1024];
+static int nthread_dbs;
+
+static store *open_thread_db(void)
+{
+    if (thread_db || !db_url)
+        return thread_db;
+    char *err = NULL;
+    thread_db = store_open(db_url, &err);
+    if (!thread_db) {
+        log_line("database: %s", err ? err : "cannot open");
+        free(err);
+        return NULL;
+    }
+    pthread_mutex_lock(&thread_dbs_lock);
+    if (nthread_dbs < (int)(sizeof thread_dbs / sizeof thread_dbs[0]))
+        thread_dbs[nthread_dbs++] = thread_db;
+    pthread_mutex_unlock(&thread_dbs_lock);
+    return thread_db;
+}
+
+void api_init(const char *database_url)
+{
+    db_url = database_url;
+    xml_init();
+    for (int i = 0; i < api_nroutes && i < 64; i++)
+        allow_text[i] = build_allow(&api_routes[i]);
+}
+
+void api_shutdown(void)
+{
+    pthread_mutex_lock(&thread_dbs_lock);
+    for (int i = 0; i < nthread_dbs; i++)
+        store_close(thread_dbs[i]);
+    nthread_dbs = 0;
+    pthread_mutex_unlock(&thread_dbs_lock);
+}
+
+/* The path's segments (in the arena), for routing and breadcrumbs. */
+static int path_segments(request *r, char **seg, bool *trailing_slash)
 {
     char *path = arena_strdup(r->arena, r->path);
-    char *seg[MAX_SEGMENTS];
-    format fmt = FORMAT_NONE;
     size_t path_len = strlen(path);
-    bool trailing_slash = path_len > 0 && path[path_len - 1] == '/';
-    int nseg = split_path(path, seg);
+    *trailing_slash = path_len > 0 && path[path_len - 1] == '/';
+    return split_path(path, seg);
+}
+
+/* Route the path: r->route, r->format, r->captures. */
+static void resolve(request *r)
+{
+    char *seg[MAX_SEGMENTS];
+    bool trailing_slash;
+    int nseg = path_segments(r, seg, &trailing_slash);
+    format fmt = FORMAT_NONE;
     /*
      * A format suffix, as DRF's format_suffix_patterns apply it after the
      * plain routes: a last segment that is just ".json"/".api" is one; so
@@ -568,8 +623,8 @@ void api_dispatch(request *r)
             index = route_index(r, seg, nseg);   /* again, for its captures */
         }
     }
-    bool suffix = fmt != FORMAT_NONE;
-    if (!suffix) {
+    r->format_suffix = fmt != FORMAT_NONE;
+    if (!r->format_suffix) {
         const char *fparam = request_query(r, "format");
         if (fparam && *fparam)
             fmt = strcmp(fparam, "json") == 0 ? FORMAT_JSON
@@ -580,51 +635,98 @@ void api_dispatch(request *r)
     const route *rt = index >= 0 ? &api_routes[index] : NULL;
     if (rt && fmt == FORMAT_XML && !(rt->flags & ROUTE_XML))
         fmt = FORMAT_UNKNOWN;   /* no XML renderer on this view */
-    if (!rt || fmt == FORMAT_UNKNOWN) {
-        respond_error(r, 404, "Not found.");
-        return;
-    }
-    r->sent_unsafe = r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE);
-    if (rt->flags & ROUTE_RAW) {
-        /* not a DRF view: the handler reads its own body and picks its own
-         * format; credentials as for any other path */
-        handler_fn h = handler_for(rt, r->method);
-        if (!h) {
-            r->allow = allow_text[index];
-            respond_error(r, 405, arena_printf(r->arena, "Method \"%s\" not allowed.", r->method_name));
-        } else if ((rt->flags & ROUTE_PUBLIC) || (auth_authenticate(r) && auth_check_csrf(r))) {
-            h(r);
-        }
-        if (r->input)
-            json_object_put(r->input);
-        r->input = NULL;
-        return;
-    }
-    if (fmt == FORMAT_NONE)
+    if (rt && !(rt->flags & ROUTE_RAW) && fmt == FORMAT_NONE)
         fmt = accept_choice(request_header(r, "Accept"), rt->flags & ROUTE_XML);
-    r->browsable = fmt == FORMAT_API;
-    r->xml = fmt == FORMAT_XML;
-    r->allow = allow_text[index];
-    const char *ct = NULL;
-    apply_overload(r, &ct);
-    /* Safe methods run, authentication included, in one read transaction
-     * (one snapshot, one lock acquisition); their handlers never open
-     * their own. Writing handlers open their write transaction themselves. */
-    bool safe = (r->method & (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS)) &&
-                !((rt->flags & ROUTE_GET_WRITES) && (r->method & (HTTP_GET | HTTP_HEAD)));
-    if (!r->db) {
-        respond_server_error(r, "no database connection");
-    } else if (safe && store_begin_read(r->db) < 0) {
-        respond_server_error(r, store_errmsg(r->db));
-    } else {
-        run_view(r, rt, ct);
-        if (safe)
-            store_rollback(r->db);
-    }
+    r->route = index;
+    r->format = fmt;
+    r->browsable = rt && !(rt->flags & ROUTE_RAW) && fmt == FORMAT_API;
+    r->xml = rt && !(rt->flags & ROUTE_RAW) && fmt == FORMAT_XML;
+}
+
+/* The end of every answer: the browsable page around it, the body tree
+ * released. */
+static void finish(request *r)
+{
     if (r->input) {
         json_object_put(r->input);
         r->input = NULL;
     }
-    if (r->browsable)
-        browsable_finish(r, rt, seg, nseg, suffix);
+    if (r->browsable && r->route >= 0) {
+        char *seg[MAX_SEGMENTS];
+        bool trailing_slash;
+        int nseg = path_segments(r, seg, &trailing_slash);
+        if (r->format_suffix && nseg > 0) {
+            size_t stem = 0;
+            if (suffix_of(seg[nseg - 1], &stem) != FORMAT_NONE) {
+                if (stem == 0)
+                    nseg--;
+                else
+                    seg[nseg - 1][stem] = '\0';
+            }
+        }
+        browsable_finish(r, &api_routes[r->route], seg, nseg > 0 ? nseg : 0, r->format_suffix);
+    }
+}
+
+request_lane api_admit(request *r)
+{
+    r->db = open_thread_db();
+    resolve(r);
+    if (r->route < 0 || r->format == FORMAT_UNKNOWN) {
+        r->route = -1;
+        respond_error(r, 404, "Not found.");
+        return LANE_ANSWERED;
+    }
+    const route *rt = &api_routes[r->route];
+    r->sent_unsafe = r->method & HTTP_UNSAFE;
+    if (!(rt->flags & ROUTE_RAW))
+        r->allow = allow_text[r->route];
+    bool writes = (r->method & HTTP_UNSAFE) ||
+                  ((rt->flags & ROUTE_GET_WRITES) && (r->method & (HTTP_GET | HTTP_HEAD)));
+    request_lane lane = (rt->flags & ROUTE_LOGIN) ? LANE_LOGIN : writes ? LANE_WRITE : LANE_READ;
+    if (rt->flags & ROUTE_RAW) {
+        /* not a DRF view: the method first, then credentials */
+        if (!handler_for(rt, r->method)) {
+            r->allow = allow_text[r->route];
+            respond_error(r, 405, arena_printf(r->arena, "Method \"%s\" not allowed.", r->method_name));
+        } else if (!r->db && !(rt->flags & ROUTE_PUBLIC)) {
+            respond_server_error(r, "no database connection");
+        } else if (authenticate(r, rt)) {
+            return lane;
+        }
+    } else if (!r->db) {
+        respond_server_error(r, "no database connection");
+    } else if (authenticate(r, rt)) {
+        /* a method the view has not is 405 now, but a form POST may still
+         * name another method in its body (_method): that waits for it */
+        if (r->method != HTTP_OPTIONS && !handler_for(rt, r->method) && r->method != HTTP_POST)
+            respond_error(r, 405, arena_printf(r->arena, "Method \"%s\" not allowed.", r->method_name));
+        else
+            return lane;
+    }
+    finish(r);
+    return LANE_ANSWERED;
+}
+
+void api_run(request *r)
+{
+    r->db = open_thread_db();
+    const route *rt = &api_routes[r->route];
+    if (!r->db && !(rt->flags & ROUTE_PUBLIC)) {
+        respond_server_error(r, "no database connection");
+    } else if (rt->flags & ROUTE_RAW) {
+        /* not a DRF view: the handler reads its own body and picks its
+         * own format */
+        if (auth_check_csrf(r))
+            handler_for(rt, r->method)(r);
+    } else {
+        run_view(r, rt);
+    }
+    finish(r);
+}
+
+void api_dispatch(request *r)
+{
+    if (api_admit(r) != LANE_ANSWERED)
+        api_run(r);
 }

@@ -83,3 +83,49 @@ char *url_encode_segment(arena *a, const char *s, size_t n)
     *o = '\0';
     return out;
 }
+
+void urlencoded_each(arena *a, const char *s, size_t n,
+                     void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
+{
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *stop = amp ? amp : end;
+        if (stop > p) {
+            const char *eq = memchr(p, '=', (size_t)(stop - p));
+            const char *name = url_decode(a, p, (size_t)((eq ? eq : stop) - p), true);
+            const char *value = eq ? url_decode(a, eq + 1, (size_t)(stop - eq - 1), true) : "";
+            fn(ctx, name, value);
+        }
+        p = stop + 1;
+    }
+}
+
+const char *log_escape(arena *a, const char *s, size_t max)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!s)
+        return "-";
+    size_t n = strnlen(s, max + 1);
+    bool cut = n > max;
+    if (cut)
+        n = max;
+    char *out = arena_alloc(a, n * 4 + 4), *o = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+            *o++ = (char)c;
+        } else {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
+        }
+    }
+    if (cut) {
+        memcpy(o, "...", 3);
+        o += 3;
+    }
+    *o = '\0';
+    return out;
+}

@@ -1,29 +1,32 @@
 /*
- * server.c — the libmicrohttpd adapter (see server.h).
+ * server.c — the libmicrohttpd adapter (see server.h for what it promises).
  *
- * A request's life: first call of the access handler → its context (arena,
- * body buffer) is made and Content-Length checked; following calls append
- * the body; the last call (no more data) fills a `request` and runs
- * api_dispatch(), then queues the response. Queuing on that last call,
- * never the first, keeps libmicrohttpd's keep-alive path. The completion
- * callback writes the access-log line and releases the arena.
+ * A request's life: libmicrohttpd calls the access handler once the head is
+ * in (the first call): a context is made from the thread's spare arena, the
+ * head is copied into a `request`, and the application's admit() routes it
+ * and says where it will run — before a byte of the body is read, so an
+ * unauthenticated or oversized request costs no buffering. Following calls
+ * append the body to one malloc'ed block (or throw it away when the answer
+ * is already made). The last call runs the request: reads on this very
+ * thread; writes and logins on their pools, with the connection suspended
+ * meanwhile and resumed by the pool thread when the response is ready; the
+ * response is queued on a later call, never the first, which keeps
+ * libmicrohttpd's keep-alive path (queued on the first call, it closes the
+ * connection). The completion callback writes the access-log line and
+ * gives the arena back.
  *
- * Requests that write (POST, PUT, PATCH, DELETE) are not run on the
- * connection's thread: the connection is suspended and the request goes to
- * a pool of writer threads; when it is done the connection is resumed and
- * its response queued. A write spends most of its time waiting for its
- * batch's commit and fdatasync (store/sqlite.c), so the writers are many
- * (the larger the batch, the cheaper each write), while the connection
- * threads stay few and busy with reads.
+ * Connections are tracked from accept to close (NOTIFY_CONNECTION) in a few
+ * striped lists; a sweeper thread looks at them twice a second and shuts
+ * down the socket of any whose request head has been arriving for longer
+ * than header_timeout (the kernel's TCP_INFO says when data last came in,
+ * so an idle keep-alive connection is told apart from a slow head) or whose
+ * body has stalled for body_timeout. libmicrohttpd then closes it as if the
+ * client had; the socket stays valid while it is listed, since it is
+ * unlisted before libmicrohttpd closes it.
  *
  * Paths and query strings reach us raw (the unescape callback is a no-op)
  * so that an encoded "/" in a path segment stays inside its segment; the
- * router decodes each segment itself.
- *
- * HTTPS is libmicrohttpd's own TLS (GnuTLS): the same daemon, threads,
- * suspend/resume and keep-alive, with the certificate and key read into
- * memory at start and checked with GnuTLS first, so a bad pair is a clear
- * message instead of a daemon that does not start for a reason we cannot tell.
+ * application decodes each segment itself.
  */
 #include "http/server.h"
 
@@ -32,6 +35,8 @@
 #include <gnutls/gnutls.h>
 #include <malloc.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -39,38 +44,204 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "api/api.h"
 #include "core/arena.h"
 #include "core/util.h"
-#include "http/request.h"
-#include "store/store.h"
 
-typedef struct request_ctx {
-    request req;
-    struct MHD_Connection *conn;
-    struct request_ctx *next_job;   /* in the writers' queue */
-    _Atomic bool done;              /* a writer has run it: send the response */
-    char *body;
-    size_t body_len, body_cap;
-    bool too_large;
-    int64_t started_us;
-} request_ctx;
+/* A refused request's body up to this size is read and thrown away, so the
+ * client reads its answer and may go on using the connection; a larger one
+ * is not read at all and the connection closes after the answer (answering
+ * while a client is still sending can otherwise lose the answer). */
+#define DRAIN_MAX (64 * 1024)
+/* The open files a server needs besides its connections: database
+ * connections, WAL files, the log, libcurl's sockets. */
+#define FILES_RESERVE 512
+#define SWEEP_US (500 * 1000LL)
+#define STRIPES 16
 
-static const server_config *config;
+/* ------------------------------------------------------------ state */
+
+static const http_config *config;
+static const http_app *app;
+static struct MHD_Daemon *daemon_handle;
+
+static _Atomic bool stopping;
+static _Atomic int in_flight;          /* requests from head to completion */
+static _Atomic int suspended;          /* connections suspended, not yet resumed */
+static _Atomic size_t budget_used;     /* body bytes reserved */
+static uint32_t request_id_seed;
+static _Atomic uint64_t request_id_counter;
 
 /* TLS 1.2 and 1.3 only: 1.0 and 1.1 are deprecated (RFC 8996), and every
  * client we know of speaks 1.2. */
 static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
 
-/* The writers' queue (see the top of the file). */
-static pthread_mutex_t jobs_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t jobs_ready = PTHREAD_COND_INITIALIZER;
-static request_ctx *jobs_head, *jobs_tail;
-static bool jobs_stopping;
-static _Atomic int in_flight;
+/* ------------------------------------------------------------ connections */
+
+typedef enum { TRACK_WAITING, TRACK_BODY, TRACK_BUSY } track_state;
+
+typedef struct conn_track {
+    struct conn_track *prev, *next;
+    int fd, stripe;
+    _Atomic int state;               /* track_state */
+    _Atomic int64_t since_us;        /* WAITING: since when; BODY: last byte of the body */
+    _Atomic int64_t head_from_us;    /* WAITING: when the next head's data came (0: none yet) */
+    char ip[INET6_ADDRSTRLEN];
+} conn_track;
+
+static struct stripe {
+    pthread_mutex_t lock;
+    conn_track *head;
+} stripes[STRIPES];
+
+static void track_set(conn_track *t, track_state state)
+{
+    if (!t)
+        return;
+    atomic_store(&t->head_from_us, 0);
+    atomic_store(&t->since_us, monotonic_us());
+    atomic_store(&t->state, state);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_track *t = calloc(1, sizeof *t);
+        if (!t)
+            abort();
+        const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        t->fd = fd ? fd->connect_fd : -1;
+        strcpy(t->ip, "-");
+        if (addr && addr->client_addr) {
+            const struct sockaddr *sa = addr->client_addr;
+            if (sa->sa_family == AF_INET)
+                inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, t->ip, sizeof t->ip);
+            else if (sa->sa_family == AF_INET6)
+                inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, t->ip, sizeof t->ip);
+        }
+        track_set(t, TRACK_WAITING);
+        t->stripe = (int)(((uintptr_t)t >> 6) % STRIPES);
+        struct stripe *s = &stripes[t->stripe];
+        pthread_mutex_lock(&s->lock);
+        t->next = s->head;
+        if (s->head)
+            s->head->prev = t;
+        s->head = t;
+        pthread_mutex_unlock(&s->lock);
+        *socket_context = t;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        conn_track *t = *socket_context;
+        struct stripe *s = &stripes[t->stripe];
+        pthread_mutex_lock(&s->lock);
+        if (t->prev)
+            t->prev->next = t->next;
+        else
+            s->head = t->next;
+        if (t->next)
+            t->next->prev = t->prev;
+        pthread_mutex_unlock(&s->lock);
+        free(t);
+        *socket_context = NULL;
+    }
+}
+
+/* When data last arrived on the socket (monotonic us), or 0. */
+static int64_t last_data_in(int fd, int64_t now)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof info;
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
+        return 0;
+    return now - (int64_t)info.tcpi_last_data_recv * 1000;
+}
+
+static pthread_t sweeper_thread;
+static pthread_mutex_t sweeper_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sweeper_wake = PTHREAD_COND_INITIALIZER;
+static bool sweeper_stop;
+
+/* Shut down the sockets of heads past their deadline and bodies stalled
+ * past theirs (see the top of the file). */
+static void sweep(void)
+{
+    int64_t now = monotonic_us();
+    int64_t head_limit = (int64_t)config->header_timeout * 1000000;
+    int64_t body_limit = (int64_t)config->body_timeout * 1000000;
+    int heads = 0, bodies = 0;
+    for (int i = 0; i < STRIPES; i++) {
+        struct stripe *s = &stripes[i];
+        pthread_mutex_lock(&s->lock);
+        for (conn_track *t = s->head; t; t = t->next) {
+            int state = atomic_load(&t->state);
+            int64_t since = atomic_load(&t->since_us);
+            if (state == TRACK_WAITING) {
+                int64_t from = atomic_load(&t->head_from_us);
+                if (!from) {
+                    int64_t data = last_data_in(t->fd, now);
+                    if (data > since + 10000) {   /* data came after the wait began: a head */
+                        from = data;
+                        atomic_store(&t->head_from_us, from);
+                    }
+                }
+                if (from && now - from > head_limit && shutdown(t->fd, SHUT_RDWR) == 0)
+                    heads++;
+            } else if (state == TRACK_BODY && now - since > body_limit) {
+                if (shutdown(t->fd, SHUT_RDWR) == 0)
+                    bodies++;
+                atomic_store(&t->state, TRACK_BUSY);   /* once */
+            }
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (heads || bodies)
+        log_line("closed %d connection(s) whose request head took over %us, %d whose body stalled over %us",
+                 heads, config->header_timeout, bodies, config->body_timeout);
+}
+
+static void *run_sweeper(void *unused)
+{
+    pthread_mutex_lock(&sweeper_lock);
+    while (!sweeper_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)(SWEEP_US * 1000);
+        until.tv_sec += until.tv_nsec / 1000000000;
+        until.tv_nsec %= 1000000000;
+        pthread_cond_timedwait(&sweeper_wake, &sweeper_lock, &until);
+        if (sweeper_stop)
+            break;
+        pthread_mutex_unlock(&sweeper_lock);
+        sweep();
+        pthread_mutex_lock(&sweeper_lock);
+    }
+    pthread_mutex_unlock(&sweeper_lock);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ requests */
+
+typedef struct request_ctx {
+    request req;
+    struct MHD_Connection *conn;
+    conn_track *track;
+    struct request_ctx *next_job;   /* in a pool's queue */
+    char *body;                     /* malloc'ed */
+    size_t body_len, body_cap;
+    size_t reserved;                /* bytes of the body budget held */
+    size_t declared;                /* Content-Length, when given */
+    bool chunked;                   /* a body of unknown length */
+    request_lane lane;
+    bool answered;                  /* the answer is made: the body is thrown away */
+    _Atomic bool done;              /* a pool thread has run it: send the response */
+    int64_t started_us;
+} request_ctx;
 
 /* A finished request's arena, reset, for the thread's next request; freed
  * when its thread ends (the key's destructor) or, for the main thread,
@@ -83,56 +254,20 @@ static void free_spare_arena(void *a)
     arena_free(a);
 }
 
-/* Each worker thread's database connection, opened on first use. */
-static _Thread_local store *thread_db;
-static pthread_mutex_t thread_dbs_lock = PTHREAD_MUTEX_INITIALIZER;
-static store *thread_dbs[1024];
-static int nthread_dbs;
-
-static store *worker_db(void)
+static bool reserve_budget(size_t n)
 {
-    if (thread_db)
-        return thread_db;
-    char *err = NULL;
-    thread_db = store_open(config->db_url, &err);
-    if (!thread_db) {
-        log_line("database: %s", err ? err : "cannot open");
-        free(err);
-        return NULL;
-    }
-    pthread_mutex_lock(&thread_dbs_lock);
-    if (nthread_dbs < (int)(sizeof thread_dbs / sizeof thread_dbs[0]))
-        thread_dbs[nthread_dbs++] = thread_db;
-    pthread_mutex_unlock(&thread_dbs_lock);
-    return thread_db;
+    size_t used = atomic_load(&budget_used);
+    do {
+        if (used + n > config->body_budget || used + n < used)
+            return false;
+    } while (!atomic_compare_exchange_weak(&budget_used, &used, used + n));
+    return true;
 }
 
-const char *request_header(request *r, const char *name)
+static void release_budget(request_ctx *ctx)
 {
-    if (r->conn)
-        return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-    for (int i = 0; i < r->nheaders_in; i++)
-        if (strcasecmp(r->headers_in[i].name, name) == 0)
-            return r->headers_in[i].value;
-    return NULL;
-}
-
-/* Django's QueryDict.get(): the last value of a repeated parameter. */
-const char *request_query(request *r, const char *name)
-{
-    for (int i = r->nquery - 1; i >= 0; i--)
-        if (strcmp(r->query[i].name, name) == 0)
-            return r->query[i].value;
-    return NULL;
-}
-
-void request_add_header(request *r, const char *name, const char *text)
-{
-    if (r->nheaders_out < REQUEST_MAX_HEADERS_OUT) {
-        r->headers_out[r->nheaders_out].name = name;
-        r->headers_out[r->nheaders_out].value = text;
-        r->nheaders_out++;
-    }
+    atomic_fetch_sub(&budget_used, ctx->reserved);
+    ctx->reserved = 0;
 }
 
 static size_t keep_raw(void *cls, struct MHD_Connection *c, char *s)
@@ -140,92 +275,118 @@ static size_t keep_raw(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
-http_method http_method_parse(const char *m)
+typedef struct header_fill {
+    request *r;
+    header_pair *pairs;
+    int n, cap;
+} header_fill;
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
-    static const struct { const char *name; http_method m; } methods[] = {
-        {"GET", HTTP_GET},       {"POST", HTTP_POST},     {"PUT", HTTP_PUT},
-        {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE}, {"HEAD", HTTP_HEAD},
-        {"OPTIONS", HTTP_OPTIONS},
-    };
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (strcmp(m, methods[i].name) == 0)
-            return methods[i].m;
-    return 0;
+    header_fill *f = cls;
+    if (f->n < f->cap) {
+        f->pairs[f->n].name = key;
+        f->pairs[f->n].value = value ? value : "";
+        f->n++;
+    }
+    return MHD_YES;
 }
 
-/* Split "a=1&b=x%20y" into decoded name/value pairs in the arena. */
-static void parse_query(request *r, const char *qs)
-{
-    int cap = 1;
-    for (const char *p = qs; *p; p++)
-        cap += *p == '&';
-    r->query = arena_alloc(r->arena, sizeof(query_param) * (size_t)cap);
-    r->nquery = 0;
-    while (*qs) {
-        const char *end = strchr(qs, '&');
-        size_t n = end ? (size_t)(end - qs) : strlen(qs);
-        if (n) {
-            const char *eq = memchr(qs, '=', n);
-            size_t name_len = eq ? (size_t)(eq - qs) : n;
-            query_param *q = &r->query[r->nquery++];
-            q->name = url_decode(r->arena, qs, name_len, true);
-            q->value = eq ? url_decode(r->arena, eq + 1, n - name_len - 1, true) : "";
-        }
-        qs += n + (end ? 1 : 0);
-    }
-}
+typedef struct query_fill {
+    request *r;
+    size_t cap;
+} query_fill;
 
-/* "scheme://host" for absolute urls: the Host header, or behind a trusted
- * proxy its X-Forwarded-Proto / X-Forwarded-Host (first value of a list). */
-static const char *base_url(request *r, struct MHD_Connection *conn)
+static void add_query_param(void *cls, const char *name, const char *value)
 {
-    const char *scheme = config->tls_cert_file ? "https" : "http";
-    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
-    if (config->trust_proxy) {
-        const char *proto = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
-        const char *fwd_host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-Host");
-        if (proto && *proto)
-            scheme = arena_strndup(r->arena, proto, strcspn(proto, ", "));
-        if (fwd_host && *fwd_host)
-            host = arena_strndup(r->arena, fwd_host, strcspn(fwd_host, ", "));
-    }
-    return arena_printf(r->arena, "%s://%s", scheme, host && *host ? host : "localhost");
-}
-
-static void fill_request(request_ctx *ctx, struct MHD_Connection *conn, const char *url,
-                         const char *method)
-{
-    request *r = &ctx->req;
-    r->conn = conn;
-    r->method = http_method_parse(method);
-    r->method_name = arena_strdup(r->arena, method);
-    const char *q = strchr(url, '?');
-    if (q) {
-        r->path = arena_strndup(r->arena, url, (size_t)(q - url));
-        parse_query(r, q + 1);
-    } else {
-        r->path = arena_strdup(r->arena, url);
-        /* libmicrohttpd may already have split off the query: rebuild from its args */
-        r->query = NULL;
-        r->nquery = 0;
-    }
-    r->body = ctx->body ? ctx->body : "";
-    r->body_len = ctx->body_len;
-    r->base_url = base_url(r, conn);
-    r->status = 500;
+    query_fill *f = cls;
+    request *r = f->r;
+    r->query = arena_grow(r->arena, r->query, (size_t)r->nquery, &f->cap, sizeof(query_param));
+    r->query[r->nquery].name = name;
+    r->query[r->nquery].value = value;
+    r->nquery++;
 }
 
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *text)
 {
-    request *r = cls;
-    if (r->nquery < 64) {
-        if (!r->query)
-            r->query = arena_alloc(r->arena, sizeof(query_param) * 64);
-        query_param *qp = &r->query[r->nquery++];
-        qp->name = url_decode(r->arena, key, strlen(key), true);
-        qp->value = text ? url_decode(r->arena, text, strlen(text), true) : "";
-    }
+    query_fill *f = cls;
+    add_query_param(f, url_decode(f->r->arena, key, strlen(key), true),
+                    text ? url_decode(f->r->arena, text, strlen(text), true) : "");
     return MHD_YES;
+}
+
+/* The first value of a list header ("a, b" → "a"), in the arena. */
+static const char *first_of_list(arena *a, const char *v)
+{
+    while (*v == ' ' || *v == '\t')
+        v++;
+    return arena_strndup(a, v, strcspn(v, ", \t"));
+}
+
+/* "scheme://host" for absolute urls: the Host header, or behind a trusted
+ * proxy its X-Forwarded-Proto / X-Forwarded-Host (first value of a list). */
+static const char *base_url(request *r)
+{
+    const char *scheme = config->tls_cert_file ? "https" : "http";
+    const char *host = request_header(r, "Host");
+    if (config->trust_proxy) {
+        const char *proto = request_header(r, "X-Forwarded-Proto");
+        const char *fwd_host = request_header(r, "X-Forwarded-Host");
+        if (proto && *proto)
+            scheme = first_of_list(r->arena, proto);
+        if (fwd_host && *fwd_host)
+            host = first_of_list(r->arena, fwd_host);
+    }
+    return arena_printf(r->arena, "%s://%s", scheme, host && *host ? host : "localhost");
+}
+
+/* The client's X-Request-ID when it is sane (1 to 64 of A-Z a-z 0-9 . _ -),
+ * else a new one: the process's random seed and a counter. */
+static const char *request_id(request *r)
+{
+    const char *given = request_header(r, "X-Request-ID");
+    if (given) {
+        size_t n = strlen(given);
+        if (n >= 1 && n <= 64 &&
+            strspn(given, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n)
+            return given;
+    }
+    unsigned long long count = atomic_fetch_add(&request_id_counter, 1);
+    return arena_printf(r->arena, "%08x%012llx", request_id_seed, count & 0xffffffffffffULL);
+}
+
+/* The head of the request into ctx->req. */
+static void fill_request(request_ctx *ctx, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    request *r = &ctx->req;
+    r->route = -1;
+    r->method = http_method_parse(method);
+    r->method_name = arena_strdup(r->arena, method);
+    int nheaders = MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL);
+    header_fill f = {r, arena_alloc(r->arena, sizeof(header_pair) * (size_t)(nheaders > 0 ? nheaders : 1)), 0,
+                     nheaders};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, &f);
+    r->headers_in = f.pairs;
+    r->nheaders_in = f.n;
+    query_fill qf = {r, 0};
+    const char *q = strchr(url, '?');
+    if (q) {
+        r->path = arena_strndup(r->arena, url, (size_t)(q - url));
+        urlencoded_each(r->arena, q + 1, strlen(q + 1), add_query_param, &qf);
+    } else {
+        r->path = arena_strdup(r->arena, url);
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &qf);
+    }
+    r->body = "";
+    r->base_url = base_url(r);
+    r->client_ip = ctx->track ? ctx->track->ip : "-";
+    if (config->trust_proxy) {
+        const char *fwd = request_header(r, "X-Forwarded-For");
+        if (fwd && *fwd)
+            r->client_ip = first_of_list(r->arena, fwd);
+    }
+    r->request_id = request_id(r);
+    r->status = 500;
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, request *r)
@@ -246,9 +407,242 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, request *r)
     }
     for (int i = 0; i < r->nheaders_out; i++)
         MHD_add_response_header(resp, r->headers_out[i].name, r->headers_out[i].value);
+    if (r->request_id)
+        MHD_add_response_header(resp, "X-Request-ID", r->request_id);
+    if (r->close || atomic_load(&stopping))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
     return ret;
+}
+
+/* An answer from the http layer itself (see http_app.refuse). */
+static void refuse(request_ctx *ctx, int status)
+{
+    request *r = &ctx->req;
+    free(r->resp_body);
+    r->resp_body = NULL;
+    r->resp_len = 0;
+    r->nheaders_out = 0;
+    r->allow = NULL;
+    r->status = status;
+    app->refuse(r, status);
+    if (status == 503 || status == 429)
+        request_add_header(r, "Retry-After", "1");
+    if (atomic_load(&stopping))
+        r->close = true;
+    ctx->answered = true;
+}
+
+/* ------------------------------------------------------------ pools */
+
+typedef struct pool {
+    const char *name;
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    request_ctx *head, *tail;
+    unsigned queued, bound;     /* bound 0: no limit */
+    bool closing;               /* what is still queued is refused, not run */
+    pthread_t *threads;
+    unsigned nthreads;
+} pool;
+
+static pool writers = {.name = "writers"}, logins = {.name = "logins"};
+
+static void resume(request_ctx *ctx)
+{
+    atomic_store(&ctx->done, true);
+    MHD_resume_connection(ctx->conn);
+    atomic_fetch_sub(&suspended, 1);
+}
+
+/* Queue a request (its connection suspended first). False when the queue
+ * is full or closing: nothing is queued, the connection is not suspended. */
+static bool pool_submit(pool *p, request_ctx *ctx)
+{
+    pthread_mutex_lock(&p->lock);
+    bool ok = !p->closing && (!p->bound || p->queued < p->bound);
+    if (ok) {
+        atomic_fetch_add(&suspended, 1);
+        MHD_suspend_connection(ctx->conn);
+        ctx->next_job = NULL;
+        if (p->tail)
+            p->tail->next_job = ctx;
+        else
+            p->head = ctx;
+        p->tail = ctx;
+        p->queued++;
+        pthread_cond_signal(&p->ready);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return ok;
+}
+
+static void *run_pool(void *arg)
+{
+    pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        while (!p->head && !p->closing)
+            pthread_cond_wait(&p->ready, &p->lock);
+        request_ctx *ctx = p->head;
+        bool refused = p->closing;
+        if (ctx) {
+            p->head = ctx->next_job;
+            if (!p->head)
+                p->tail = NULL;
+            p->queued--;
+        }
+        pthread_mutex_unlock(&p->lock);
+        if (!ctx)
+            return NULL;   /* closing, and nothing left */
+        if (refused)
+            refuse(ctx, 503);
+        else
+            app->run(&ctx->req);
+        resume(ctx);
+    }
+}
+
+static bool pool_start(pool *p, unsigned nthreads, unsigned bound)
+{
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->ready, NULL);
+    p->bound = bound;
+    p->nthreads = nthreads;
+    p->threads = calloc(nthreads, sizeof *p->threads);
+    if (!p->threads)
+        abort();
+    for (unsigned i = 0; i < nthreads; i++)
+        if (pthread_create(&p->threads[i], NULL, run_pool, p) != 0)
+            return false;
+    return true;
+}
+
+/* No more jobs: those still queued are answered 503; the threads end once
+ * the queue is empty. */
+static void pool_stop(pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    p->closing = true;
+    pthread_cond_broadcast(&p->ready);
+    pthread_mutex_unlock(&p->lock);
+    for (unsigned i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    free(p->threads);
+    p->threads = NULL;
+}
+
+/* ------------------------------------------------------------ the handler */
+
+/* The first call: the head is in. */
+static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *url, const char *method,
+                                     void **con_cls)
+{
+    arena *a = spare_arena ? spare_arena : arena_new(16384);
+    spare_arena = NULL;
+    pthread_setspecific(spare_arena_key, NULL);
+    request_ctx *ctx = arena_zalloc(a, sizeof *ctx);
+    ctx->req.arena = a;
+    ctx->conn = conn;
+    ctx->started_us = monotonic_us();
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    ctx->track = ci ? ci->socket_context : NULL;
+    *con_cls = ctx;
+    atomic_fetch_add(&in_flight, 1);
+    fill_request(ctx, conn, url, method);
+    request *r = &ctx->req;
+
+    const char *cl = request_header(r, "Content-Length");
+    const char *te = request_header(r, "Transfer-Encoding");
+    bool too_large = false;
+    if (cl) {
+        /* libmicrohttpd has checked it is a number */
+        unsigned long long n = strtoull(cl, NULL, 10);
+        too_large = n > config->max_body;
+        ctx->declared = too_large ? 0 : (size_t)n;
+    }
+    ctx->chunked = te && !cl;
+    bool has_body = ctx->declared > 0 || ctx->chunked || too_large;
+    track_set(ctx->track, has_body ? TRACK_BODY : TRACK_BUSY);
+
+    r->stopping = atomic_load(&stopping);
+    if (r->stopping) {
+        refuse(ctx, 503);
+    } else if (too_large) {
+        refuse(ctx, 413);
+    } else {
+        ctx->lane = app->admit(r);
+        if (ctx->lane == LANE_ANSWERED)
+            ctx->answered = true;
+        else if (ctx->declared && !reserve_budget(ctx->declared))
+            refuse(ctx, 503);
+        else
+            ctx->reserved = ctx->declared;
+    }
+    /* An answer made from the head alone, with a body on its way: read a
+     * small body and throw it away, so the connection goes on; refuse to
+     * read a large one (queued now, libmicrohttpd closes the connection). */
+    if (ctx->answered && (too_large || ctx->declared > DRAIN_MAX)) {
+        r->close = true;
+        return send_response(conn, r);
+    }
+    return MHD_YES;
+}
+
+/* A part of the body. */
+static enum MHD_Result body_part(request_ctx *ctx, const char *data, size_t n)
+{
+    track_set(ctx->track, TRACK_BODY);
+    if (ctx->answered) {
+        ctx->body_len += n;   /* thrown away, counted */
+        return ctx->body_len > DRAIN_MAX ? MHD_NO : MHD_YES;
+    }
+    if (ctx->body_len + n > config->max_body)
+        return MHD_NO;   /* a chunked body past the limit: nothing sane to answer mid-body */
+    if (ctx->body_len + n + 1 > ctx->body_cap) {
+        size_t cap = ctx->declared ? ctx->declared + 1 : ctx->body_cap ? ctx->body_cap * 2 : 16384;
+        while (cap < ctx->body_len + n + 1)
+            cap *= 2;
+        if (cap > config->max_body + 1)
+            cap = config->max_body + 1;
+        size_t more = cap > ctx->reserved ? cap - ctx->reserved : 0;
+        if (more && !reserve_budget(more))
+            return MHD_NO;   /* a chunked body past the budget */
+        ctx->reserved += more;
+        char *grown = realloc(ctx->body, cap);
+        if (!grown)
+            abort();
+        ctx->body = grown;
+        ctx->body_cap = cap;
+    }
+    memcpy(ctx->body + ctx->body_len, data, n);
+    ctx->body_len += n;
+    ctx->body[ctx->body_len] = '\0';
+    return MHD_YES;
+}
+
+/* The last call: the whole body is in. */
+static enum MHD_Result run_request(request_ctx *ctx)
+{
+    request *r = &ctx->req;
+    track_set(ctx->track, TRACK_BUSY);
+    if (ctx->answered)
+        return send_response(ctx->conn, r);
+    if (ctx->body) {
+        r->body = ctx->body;
+        r->body_len = ctx->body_len;
+    }
+    if (ctx->lane == LANE_READ) {
+        app->run(r);
+        return send_response(ctx->conn, r);
+    }
+    pool *p = ctx->lane == LANE_LOGIN ? &logins : &writers;
+    if (!pool_submit(p, ctx)) {
+        refuse(ctx, p == &logins && !atomic_load(&stopping) ? 429 : 503);
+        return send_response(ctx->conn, r);
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -257,91 +651,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls)
 {
     request_ctx *ctx = *con_cls;
-    if (!ctx) {
-        arena *a = spare_arena ? spare_arena : arena_new(16384);
-        spare_arena = NULL;
-        pthread_setspecific(spare_arena_key, NULL);
-        ctx = arena_zalloc(a, sizeof *ctx);
-        ctx->req.arena = a;
-        ctx->started_us = monotonic_us();
-        *con_cls = ctx;
-        atomic_fetch_add(&in_flight, 1);
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > config->max_body)
-            ctx->too_large = true;
-        return MHD_YES;
-    }
+    if (!ctx)
+        return begin_request(conn, url, method, con_cls);
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (ctx->too_large || ctx->body_len + n > config->max_body) {
-            ctx->too_large = true;
-            return MHD_YES;
-        }
-        if (ctx->body_len + n + 1 > ctx->body_cap) {
-            size_t cap = ctx->body_cap ? ctx->body_cap * 2 : 4096;
-            while (cap < ctx->body_len + n + 1)
-                cap *= 2;
-            char *grown = arena_alloc(ctx->req.arena, cap);
-            if (ctx->body_len)
-                memcpy(grown, ctx->body, ctx->body_len);
-            ctx->body = grown;
-            ctx->body_cap = cap;
-        }
-        memcpy(ctx->body + ctx->body_len, upload_data, n);
-        ctx->body_len += n;
-        ctx->body[ctx->body_len] = '\0';
-        return MHD_YES;
+        return body_part(ctx, upload_data, n);
     }
-    request *r = &ctx->req;
-    if (atomic_load(&ctx->done))   /* resumed after a writer ran it */
-        return send_response(conn, r);
-    fill_request(ctx, conn, url, method);
-    if (!strchr(url, '?'))
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, r);
-    if (ctx->too_large) {
-        api_respond_too_large(r);
-        return send_response(conn, r);
-    }
-    if (r->method & (HTTP_POST | HTTP_PUT | HTTP_PATCH | HTTP_DELETE)) {
-        ctx->conn = conn;
-        MHD_suspend_connection(conn);
-        pthread_mutex_lock(&jobs_lock);
-        if (jobs_tail)
-            jobs_tail->next_job = ctx;
-        else
-            jobs_head = ctx;
-        jobs_tail = ctx;
-        pthread_cond_signal(&jobs_ready);
-        pthread_mutex_unlock(&jobs_lock);
-        return MHD_YES;
-    }
-    r->db = worker_db();
-    api_dispatch(r);
-    return send_response(conn, r);
-}
-
-/* A writer thread: run queued writing requests until the server stops. */
-static void *run_writer(void *unused)
-{
-    for (;;) {
-        pthread_mutex_lock(&jobs_lock);
-        while (!jobs_head && !jobs_stopping)
-            pthread_cond_wait(&jobs_ready, &jobs_lock);
-        request_ctx *ctx = jobs_head;
-        if (ctx) {
-            jobs_head = ctx->next_job;
-            if (!jobs_head)
-                jobs_tail = NULL;
-        }
-        pthread_mutex_unlock(&jobs_lock);
-        if (!ctx)
-            return NULL;   /* stopping, and nothing left */
-        ctx->req.db = worker_db();
-        api_dispatch(&ctx->req);
-        atomic_store(&ctx->done, true);
-        MHD_resume_connection(ctx->conn);
-    }
+    if (atomic_load(&ctx->done))   /* resumed after a pool thread ran it */
+        return send_response(conn, &ctx->req);
+    return run_request(ctx);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -351,11 +670,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!ctx)
         return;
     request *r = &ctx->req;
-    if (r->method_name) {
-        long long us = (long long)(monotonic_us() - ctx->started_us);
-        log_line("%s %s %d %zu %lldus", r->method_name, r->path, r->status, r->resp_len, us);
-    }
+    long long us = (long long)(monotonic_us() - ctx->started_us);
+    log_line("%s %s %d %zu %lldus %s%s", log_escape(r->arena, r->method_name, 16),
+             log_escape(r->arena, r->path, 512), r->status, r->resp_len, us,
+             log_escape(r->arena, r->request_id, 64),
+             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    track_set(ctx->track, TRACK_WAITING);
     free(r->resp_body);
+    free(ctx->body);
+    release_budget(ctx);
     arena *a = r->arena;   /* ctx itself lives in the arena: nothing of it is read after this */
     if (!spare_arena) {    /* keep one per thread: the next request allocates nothing */
         arena_reset(a);
@@ -377,6 +700,8 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
         buf[--n] = '\0';
     log_line("libmicrohttpd: %s", buf);
 }
+
+/* ------------------------------------------------------------ TLS */
 
 /* A PEM file, whole and NUL-terminated (libmicrohttpd takes C strings);
  * NULL after logging why. */
@@ -411,7 +736,7 @@ static char *read_pem(const char *flag, const char *path)
 /* Whether GnuTLS takes cert and key as a pair, the very call libmicrohttpd
  * makes when it starts; logs GnuTLS's reason when not (not PEM, key does
  * not match the certificate, ...). */
-static bool tls_pair_usable(const server_config *cfg, const char *cert, const char *key)
+static bool tls_pair_usable(const http_config *cfg, const char *cert, const char *key)
 {
     gnutls_certificate_credentials_t cred;
     if (gnutls_certificate_allocate_credentials(&cred) < 0)
@@ -426,18 +751,46 @@ static bool tls_pair_usable(const server_config *cfg, const char *cert, const ch
     return rc >= 0;
 }
 
-int server_run(const server_config *cfg)
+/* ------------------------------------------------------------ running */
+
+/* Room for the connections in the open-file limit: raise the soft limit as
+ * far as needed (and allowed); returns the connections that fit. */
+static unsigned fit_open_files(unsigned wanted)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return wanted;
+    rlim_t need = (rlim_t)wanted + FILES_RESERVE;
+    if (lim.rlim_cur < need) {
+        lim.rlim_cur = need < lim.rlim_max ? need : lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+        getrlimit(RLIMIT_NOFILE, &lim);
+    }
+    if (lim.rlim_cur >= need)
+        return wanted;
+    unsigned fit = lim.rlim_cur > FILES_RESERVE * 2 ? (unsigned)(lim.rlim_cur - FILES_RESERVE) : (unsigned)lim.rlim_cur / 2;
+    log_line("the open-file limit (%llu, hard %llu) leaves room for %u connections, not --max-connections %u",
+             (unsigned long long)lim.rlim_cur, (unsigned long long)lim.rlim_max, fit, wanted);
+    return fit;
+}
+
+/* Wait up to `us` for *counter to reach zero. */
+static bool wait_zero(_Atomic int *counter, int64_t us)
+{
+    int64_t until = monotonic_us() + us;
+    while (atomic_load(counter) > 0 && monotonic_us() < until)
+        usleep(10000);
+    return atomic_load(counter) == 0;
+}
+
+int http_serve(const http_config *cfg, const http_app *application)
 {
     config = cfg;
-    /* Defaults, measured with `make bench`: two connection threads per core
-     * (reads run on them), eight writers per core (see the top of the file). */
+    app = application;
     unsigned cores = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     unsigned threads = cfg->threads ? cfg->threads : 2 * cores;
-    unsigned writers = cfg->writers ? cfg->writers : 8 * cores;
-    if (threads < 1)
-        threads = 1;
-    if (writers < 1)
-        writers = 1;
+    unsigned nwriters = cfg->writers ? cfg->writers : 8 * cores;
+    unsigned nlogins = cfg->login_threads ? cfg->login_threads : cores;
 
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(cfg->port)};
     if (inet_pton(AF_INET, cfg->listen_host, &addr.sin_addr) != 1) {
@@ -458,12 +811,18 @@ int server_run(const server_config *cfg)
             return 2;
         }
     }
+    unsigned max_connections = fit_open_files(cfg->max_connections);
+    if (getrandom(&request_id_seed, sizeof request_id_seed, 0) != sizeof request_id_seed)
+        request_id_seed = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&stripes[i].lock, NULL);
 
-    /* Large response buffers and arena blocks come and go with every request:
-     * keep them in the heap instead of mmap/munmap each time. */
+    /* Response buffers and arena blocks come and go with every request:
+     * keep them in the heap instead of mmap/munmap each time (bodies are
+     * bounded by the budget). */
     mallopt(M_MMAP_THRESHOLD, 64 * 1024 * 1024);
-    pthread_key_create(&spare_arena_key, free_spare_arena);
     mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
+    pthread_key_create(&spare_arena_key, free_spare_arena);
 
     /* Block the stop signals in every thread; the main thread waits for them. */
     sigset_t stop;
@@ -481,7 +840,7 @@ int server_run(const server_config *cfg)
         {MHD_OPTION_END, 0, NULL},
     };
     struct MHD_OptionItem no_options[] = {{MHD_OPTION_END, 0, NULL}};
-    struct MHD_Daemon *d = MHD_start_daemon(
+    daemon_handle = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO |
             MHD_ALLOW_SUSPEND_RESUME | (tls ? MHD_USE_TLS : 0),
         cfg->port, NULL, NULL, on_request, NULL,
@@ -490,45 +849,62 @@ int server_run(const server_config *cfg)
         MHD_OPTION_THREAD_POOL_SIZE, threads,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_raw, NULL,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
+        MHD_OPTION_CONNECTION_LIMIT, max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_ARRAY, tls ? tls_options : no_options,
         MHD_OPTION_END);
-    if (!d) {
+    if (!daemon_handle) {
         log_line("cannot listen on %s:%u: %s", cfg->listen_host, cfg->port, strerror(errno));
         free(tls_cert);
         free(tls_key);
         return 1;
     }
-    pthread_t *writer_threads = calloc(writers, sizeof *writer_threads);
-    if (!writer_threads)
+    if (!pool_start(&writers, nwriters, 0) || !pool_start(&logins, nlogins, cfg->login_queue) ||
+        pthread_create(&sweeper_thread, NULL, run_sweeper, NULL) != 0) {
+        log_line("cannot start threads: %s", strerror(errno));
         abort();
-    for (unsigned i = 0; i < writers; i++)
-        pthread_create(&writer_threads[i], NULL, run_writer, NULL);
-    log_line("serving on %s://%s:%u with %u connection threads and %u writers",
-             tls ? "https" : "http", cfg->listen_host, cfg->port, threads, writers);
+    }
+    log_line("serving on %s://%s:%u with %u connection threads, %u writers, %u login threads, "
+             "up to %u connections",
+             tls ? "https" : "http", cfg->listen_host, cfg->port, threads, nwriters, nlogins, max_connections);
+    if (app->notify)
+        app->notify("ready");
 
     int sig = 0;
     sigwait(&stop, &sig);
-    log_line("received %s: finishing requests in flight", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    MHD_quiesce_daemon(d);
-    for (int i = 0; i < 1000 && atomic_load(&in_flight) > 0; i++)
-        usleep(10000);
-    pthread_mutex_lock(&jobs_lock);
-    jobs_stopping = true;
-    pthread_cond_broadcast(&jobs_ready);
-    pthread_mutex_unlock(&jobs_lock);
-    for (unsigned i = 0; i < writers; i++)
-        pthread_join(writer_threads[i], NULL);
-    free(writer_threads);
-    MHD_stop_daemon(d);
+    log_line("received %s: finishing requests in flight (up to %us)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+             cfg->stop_timeout);
+    if (app->notify)
+        app->notify("stopping");
+    /* Stop accepting; requests that arrive on open connections from now on
+     * are refused (503, connection closed); those in flight go on. */
+    atomic_store(&stopping, true);
+    MHD_socket listen_fd = MHD_quiesce_daemon(daemon_handle);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    bool finished = wait_zero(&in_flight, (int64_t)cfg->stop_timeout * 1000000);
+    /* Work still queued is answered 503; work running finishes. */
+    pool_stop(&writers);
+    pool_stop(&logins);
+    if (!wait_zero(&suspended, 10 * 1000000LL))
+        log_line("%d connection(s) still suspended", atomic_load(&suspended));   /* a bug: libmicrohttpd aborts */
+    if (!finished)
+        log_line("%d request(s) still in flight after %us: answered 503 or closed", atomic_load(&in_flight),
+                 cfg->stop_timeout);
+    pthread_mutex_lock(&sweeper_lock);
+    sweeper_stop = true;
+    pthread_cond_signal(&sweeper_wake);
+    pthread_mutex_unlock(&sweeper_lock);
+    pthread_join(sweeper_thread, NULL);
+    MHD_stop_daemon(daemon_handle);
+    daemon_handle = NULL;
     free(tls_cert);
     free(tls_key);
     arena_free(spare_arena);   /* the main thread's, if it completed requests while stopping */
     spare_arena = NULL;
-    for (int i = 0; i < nthread_dbs; i++)
-        store_close(thread_dbs[i]);
-    nthread_dbs = 0;
     log_line("stopped");
     return 0;
 }

@@ -99,7 +99,7 @@ static void dispatch_accept(const char *method, const char *url, const char *acc
     memset(&R, 0, sizeof R);
     R.arena = A;
     R.db = NULL;
-    R.conn = NULL;
+
     R.method = http_method_parse(method);
     R.method_name = method;
     const char *q = strchr(url, '?');
@@ -483,7 +483,7 @@ static void accept_tie_gives_json(void **state)
 
 int main(void)
 {
-    api_init();
+    api_init(NULL);
     const struct CMUnitTest tests[] = {
         TEST(unknown_paths_are_not_found),
         TEST(unknown_format_is_not_found),
