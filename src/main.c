@@ -18,6 +18,7 @@
 #include "api/api.h"
 #include "api/callbacks.h"
 #include "api/tenants.h"
+#include "api/throttle.h"
 #include "http/server.h"
 #include "store/store.h"
 
@@ -270,12 +271,14 @@ typedef struct serve_option {
 } serve_option;
 
 static http_config serve_cfg;
+static api_config serve_api;
 static const char *serve_db;
 static char serve_host[256];
 
 enum { O_LISTEN, O_DB, O_THREADS, O_WRITERS, O_LOGIN_THREADS, O_LOGIN_QUEUE, O_MAX_CONNECTIONS,
        O_MAX_PER_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT, O_IDLE_TIMEOUT, O_STOP_TIMEOUT, O_MAX_BODY,
-       O_BODY_BUDGET, O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_COUNT };
+       O_BODY_BUDGET, O_LOGIN_FAILURES_USER, O_LOGIN_FAILURES_ADDRESS, O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY,
+       O_COUNT };
 
 static const serve_option serve_options[O_COUNT] = {
     [O_LISTEN] = {"listen", "STOCKROOM_LISTEN", OPT_LISTEN, "HOST:PORT", 0, 0,
@@ -309,6 +312,13 @@ static const serve_option serve_options[O_COUNT] = {
                     "largest request body; beyond it 413 (default 16M)"},
     [O_BODY_BUDGET] = {"body-budget", "STOCKROOM_BODY_BUDGET", OPT_BYTES, "SIZE", 1024 * 1024, 1ULL << 40,
                        "request bodies buffered at once, at most; past it 503 (default 256M)"},
+    [O_LOGIN_FAILURES_USER] = {"login-failures-per-user", "STOCKROOM_LOGIN_FAILURES_PER_USER", OPT_COUNT, "N",
+                               0, 100000,
+                               "failed logins of one username allowed in a burst, then one per\n"
+                               "600/N seconds; past it 429 (default 10; 0: no limit)"},
+    [O_LOGIN_FAILURES_ADDRESS] = {"login-failures-per-address", "STOCKROOM_LOGIN_FAILURES_PER_ADDRESS",
+                                  OPT_COUNT, "N", 0, 1000000,
+                                  "the same per client address (default 100; 0: no limit)"},
     [O_TRUST_PROXY] = {"trust-proxy", "STOCKROOM_TRUST_PROXY", OPT_SWITCH, NULL, 0, 0,
                        "take urls and the client's address from X-Forwarded-Proto, -Host and -For\n"
                        "(only behind a proxy that sets them)"},
@@ -403,6 +413,8 @@ static bool set_option(int which, const char *text, const char *from)
             [O_MAX_CONNECTIONS] = &serve_cfg.max_connections, [O_MAX_PER_IP] = &serve_cfg.max_connections_per_ip,
             [O_HEADER_TIMEOUT] = &serve_cfg.header_timeout, [O_BODY_TIMEOUT] = &serve_cfg.body_timeout,
             [O_IDLE_TIMEOUT] = &serve_cfg.idle_timeout, [O_STOP_TIMEOUT] = &serve_cfg.stop_timeout,
+            [O_LOGIN_FAILURES_USER] = &serve_api.login_failures_user,
+            [O_LOGIN_FAILURES_ADDRESS] = &serve_api.login_failures_address,
         };
         if (which == O_MAX_BODY)
             serve_cfg.max_body = (size_t)n;
@@ -456,6 +468,8 @@ static int run_serve(int argc, char **argv)
         .header_timeout = 10, .body_timeout = 15, .idle_timeout = 60, .stop_timeout = 10,
         .max_body = DEFAULT_MAX_BODY, .body_budget = 256u * 1024 * 1024,
     };
+    serve_api = (api_config){.login_failures_user = THROTTLE_USER_DEFAULT,
+                             .login_failures_address = THROTTLE_ADDRESS_DEFAULT};
     serve_db = default_db();
     for (int i = 0; i < O_COUNT; i++) {
         const char *v = getenv(serve_options[i].env);
@@ -497,7 +511,8 @@ static int run_serve(int argc, char **argv)
     if (!db)
         return 1;
     store_close(db);
-    api_init(serve_db);
+    serve_api.db_url = serve_db;
+    api_init(&serve_api);
     if (callbacks_start(serve_db) < 0)
         return 1;
     int rc = http_serve(&serve_cfg, &stockroom_app);

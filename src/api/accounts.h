@@ -6,7 +6,8 @@
  * The administration functions serve the command line (main.c); the
  * checks serve the login endpoints (oauth.c, login.c). A password check
  * costs tens of milliseconds and 64 MiB by design, so callers run it
- * outside any transaction, and at most one per core runs at a time.
+ * outside any transaction, on the login pool (as many at a time as it has
+ * threads).
  */
 #ifndef STOCKROOM_ACCOUNTS_H
 #define STOCKROOM_ACCOUNTS_H

@@ -18,7 +18,10 @@
 #include "api/pagination.h"
 #include "http/request.h"
 
-typedef void (*handler_fn)(request *r);
+/* A view: answers the request (VIEW_DONE, views.h) or returns a store
+ * error code, which the framework answers (500, the message in the log). */
+typedef int (*handler_fn)(request *r);
+typedef struct resource resource;
 
 enum {
     ROUTE_PUBLIC = 1 << 0,   /* no credentials needed */
@@ -42,12 +45,21 @@ typedef enum {
     VIEW_BULK,       /* POST a list of entries, answered by the objects they touched */
 } view_kind;
 
+/* How the OpenAPI document describes a route without a view kind (openapi.c). */
+typedef struct openapi_doc openapi_doc;
+struct route;
+typedef void (*describe_fn)(openapi_doc *d, const struct route *rt, struct json_object *item);
+
 typedef struct route {
     const char *pattern;     /* "/api/orders/{order}/": {name} captures one segment */
     const char *name;        /* DRF's view name, for OPTIONS: "Order List" */
-    const schema *input;     /* what POST (list) or PUT (detail) takes, for OPTIONS */
+    const schema *input;     /* what POST (list) or PUT (detail) takes, for OPTIONS
+                                (NULL: the resource's schema) */
     handler_fn get, post, put, patch, del;
     unsigned flags;
+    const resource *resource;   /* the generic views' declaration (views.h) */
+    const char *root;        /* listed in the API root under this name */
+    describe_fn describe;    /* its OpenAPI description, when it has no view kind */
     /* for the OpenAPI document: */
     view_kind kind;
     const schema *output;    /* what it answers, when that is not `input` */
@@ -59,9 +71,18 @@ typedef struct route {
 extern const route api_routes[];
 extern const int api_nroutes;
 
-/* Once, before serving: every thread opens its own connection to
- * database_url on its first request. */
-void api_init(const char *database_url);
+/* What a route's POST/PUT take: its input, else its resource's schema. */
+const schema *route_input(const route *rt);
+
+/* What the API layer is configured with (serve's options, main.c). */
+typedef struct api_config {
+    const char *db_url;             /* every thread opens its own connection on its first request */
+    unsigned login_failures_user;   /* throttle.h: failures per window per username (0: none) */
+    unsigned login_failures_address;/* ... per client address */
+} api_config;
+
+/* Once, before serving. */
+void api_init(const api_config *cfg);
 /* After serving: close those connections. */
 void api_shutdown(void);
 

@@ -17,27 +17,29 @@
  *   - a delete of an entry a refund uses is refused, naming the refunds
  *     (the database's foreign keys refuse it too, should a refund appear
  *     between the check and the delete).
+ * List, retrieve, update and destroy are the generic views (views.h); a
+ * POST of one entry or a list (at most CATALOG_BULK_MAX) is the upsert
+ * below, in one transaction.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
-#include "api/pagination.h"
 #include "api/resources.h"
 #include "api/respond.h"
-#include "api/rows.h"
+#include "api/views.h"
 #include "core/util.h"
 #include "store/store.h"
+
+#define CATALOG_BULK_MAX 2000   /* entries of one POST: the upload client's chunk */
 
 /* ------------------------------------------------------------ declarations */
 
 enum { CAT_URL, CAT_ID, CAT_FIRST_TEXT };   /* every catalog schema starts so */
 
 typedef struct catalog {
-    const schema *sc;
-    const char *table;              /* columns: id, customer_id, then the fields' names */
+    const resource *res;            /* the generic views' declaration */
     const char *collection;         /* /api/v1/{collection}/ */
-    const list_query *query;        /* ?ordering= the id field and name */
     const char *used_by;            /* $1 a row id -> document ids of the refunds using it */
 } catalog;
 
@@ -53,6 +55,16 @@ const char *catalog_url(request *r, const char *collection, const char *id, size
     static const char *fn(request *r, const record *rec) \
     { return catalog_url(r, collection, rec->v[CAT_ID].s, rec->v[CAT_ID].len); }
 
+static int load_entries(request *r, const selection *sel, record_vec *out);
+static int update_entry(request *r, int64_t id, record *rec, bool partial);
+static int destroy_entry(request *r, int64_t id);
+
+/* A catalog's part of the generic views: table aliased c, key its id field. */
+#define CATALOG_RESOURCE(sc_, table_, id_field, query_)                                        \
+    {.sc = &sc_, .table = table_, .alias = "c", .query = &query_,                              \
+     .key_sql = "(SELECT id FROM " table_ " WHERE customer_id = $1 AND " id_field " = $2)",   \
+     .load = load_entries, .update = update_entry, .destroy = destroy_entry}
+
 #define OPTIONAL_TEXT(fname, max) \
     {fname, FIELD_STRING, F_ALLOW_BLANK | F_NULL_IS_BLANK, .max_length = (max)}
 
@@ -67,8 +79,9 @@ static const field shop_fields[] = {
 const schema shop_schema = SCHEMA("Shop", shop_fields, check_catalog_id);
 static const ordering_field shop_ordering[] = {{"shop_id", "shop_id"}, {"name", "name"}};
 const list_query shops_query = LIST_QUERY_UNFILTERED(shop_ordering);
+const resource shops_resource = CATALOG_RESOURCE(shop_schema, "shops", "shop_id", shops_query);
 static const catalog shops = {
-    &shop_schema, "shops", "shops", &shops_query,
+    &shops_resource, "shops",
     "SELECT DISTINCT document_id FROM supplier_refunds WHERE shop_ref = $1 "
     "ORDER BY document_id LIMIT 11",
 };
@@ -83,8 +96,9 @@ static const field supplier_fields[] = {
 const schema supplier_schema = SCHEMA("Supplier", supplier_fields, check_catalog_id);
 static const ordering_field supplier_ordering[] = {{"supplier_id", "supplier_id"}, {"name", "name"}};
 const list_query suppliers_query = LIST_QUERY_UNFILTERED(supplier_ordering);
+const resource suppliers_resource = CATALOG_RESOURCE(supplier_schema, "suppliers", "supplier_id", suppliers_query);
 static const catalog suppliers = {
-    &supplier_schema, "suppliers", "suppliers", &suppliers_query,
+    &suppliers_resource, "suppliers",
     "SELECT DISTINCT document_id FROM supplier_refunds WHERE supplier_ref = $1 "
     "ORDER BY document_id LIMIT 11",
 };
@@ -100,8 +114,9 @@ static const field product_fields[] = {
 const schema product_schema = SCHEMA("Product", product_fields, check_catalog_id);
 static const ordering_field product_ordering[] = {{"product_id", "product_id"}, {"name", "name"}};
 const list_query products_query = LIST_QUERY_UNFILTERED(product_ordering);
+const resource products_resource = CATALOG_RESOURCE(product_schema, "products", "product_id", products_query);
 static const catalog products = {
-    &product_schema, "products", "products", &products_query,
+    &products_resource, "products",
     "SELECT DISTINCT r.document_id FROM refund_products l "
     "JOIN supplier_refunds r ON r.id = l.refund_id WHERE l.product_ref = $1 "
     "ORDER BY r.document_id LIMIT 11",
@@ -121,29 +136,36 @@ static void check_catalog_id(validation *v, record *rec, json_object *errors)
 /* The SQL of a catalog is written once here, in terms of its table and
  * columns (the store caches each text's prepared statement). */
 
+static const catalog *const catalogs[] = {&shops, &suppliers, &products};
+
+/* The catalog of a resource. */
+static const catalog *catalog_of(const resource *res)
+{
+    for (size_t i = 0; i < sizeof catalogs / sizeof catalogs[0]; i++)
+        if (catalogs[i]->res == res)
+            return catalogs[i];
+    abort();   /* only the three above use this file's hooks */
+}
+
 /* "shop_id, name, address" */
 static const char *column_list(request *r, const catalog *c)
 {
-    const char *cols = c->sc->fields[CAT_ID].name;
-    for (int i = CAT_FIRST_TEXT; i < c->sc->nfields; i++)
-        cols = arena_printf(r->arena, "%s, %s", cols, c->sc->fields[i].name);
+    const schema *sc = c->res->sc;
+    const char *cols = sc->fields[CAT_ID].name;
+    for (int i = CAT_FIRST_TEXT; i < sc->nfields; i++)
+        cols = arena_printf(r->arena, "%s, %s", cols, sc->fields[i].name);
     return cols;
-}
-
-static const char *select_sql(request *r, const catalog *c, const char *rest)
-{
-    return arena_printf(r->arena, "SELECT id, %s FROM %s %s", column_list(r, c), c->table, rest);
 }
 
 /* Insert with $1 the customer, $2.. the columns; no row when the id exists. */
 static const char *insert_sql(request *r, const catalog *c)
 {
     const char *values = "$1, $2";
-    for (int i = CAT_FIRST_TEXT; i < c->sc->nfields; i++)
+    for (int i = CAT_FIRST_TEXT; i < c->res->sc->nfields; i++)
         values = arena_printf(r->arena, "%s, $%d", values, i + 1);
     return arena_printf(r->arena,
         "INSERT INTO %s (customer_id, %s) VALUES (%s) ON CONFLICT (customer_id, %s) DO NOTHING "
-        "RETURNING id", c->table, column_list(r, c), values, c->sc->fields[CAT_ID].name);
+        "RETURNING id", c->res->table, column_list(r, c), values, c->res->sc->fields[CAT_ID].name);
 }
 
 /* Update the row `where` names ($1 is the customer): $2.. the columns,
@@ -151,12 +173,12 @@ static const char *insert_sql(request *r, const catalog *c)
 static const char *update_sql(request *r, const catalog *c, const char *where)
 {
     const char *set = NULL;
-    for (int i = CAT_ID; i < c->sc->nfields; i++) {
-        const char *name = c->sc->fields[i].name;
+    for (int i = CAT_ID; i < c->res->sc->nfields; i++) {
+        const char *name = c->res->sc->fields[i].name;
         const char *one = arena_printf(r->arena, "%s = COALESCE($%d, %s)", name, i + 1, name);
         set = set ? arena_printf(r->arena, "%s, %s", set, one) : one;
     }
-    return arena_printf(r->arena, "UPDATE %s SET %s WHERE %s RETURNING id", c->table, set, where);
+    return arena_printf(r->arena, "UPDATE %s SET %s WHERE %s RETURNING id", c->res->table, set, where);
 }
 
 /* Bind the record's columns from parameter 2 on: absent values as `absent`
@@ -169,76 +191,26 @@ static void bind_columns(store_stmt *st, const record *rec, const char *absent)
     }
 }
 
-/* A row of select_sql (id first) to a record. */
-static record *entry_from_row(request *r, const catalog *c, store_stmt *st)
+static int load_entries(request *r, const selection *sel, record_vec *out)
 {
-    record *rec = record_new(r->arena, c->sc);
-    for (int i = CAT_ID; i < c->sc->nfields; i++)
-        value_from_text(r->arena, st, i, &rec->v[i]);
-    return rec;
-}
-
-/* The entry named by the path: 1 found (row id, record), 0 not, -1 error. */
-static int find_entry(request *r, const catalog *c, int64_t *row_id, record **rec)
-{
-    store_stmt *st = store_prepare(r->db, select_sql(r, c, arena_printf(r->arena,
-        "WHERE customer_id = $1 AND %s = $2", c->sc->fields[CAT_ID].name)));
+    const catalog *c = catalog_of(view_resource(r));
+    store_stmt *st = store_prepare(r->db, arena_printf(r->arena, "SELECT c.id, %s FROM %s c WHERE %s ORDER BY %s",
+                                                       column_list(r, c), c->res->table, sel->where,
+                                                       sel->order_by ? sel->order_by : "c.id"));
     if (!st)
-        return -1;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_str(st, 2, r->captures[0]);
-    int rc = store_step(st);
-    if (rc == STORE_ROW) {
-        *row_id = store_col_int(st, 0);
-        if (rec)
-            *rec = entry_from_row(r, c, st);
-    }
-    store_reset(st);
-    return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
-}
-
-/* ------------------------------------------------------------ handlers */
-
-static void catalog_list(request *r, const catalog *c)
-{
-    page p;
-    if (!page_parse(r, &p))
-        return;
-    int64_t count = 0;
-    store_stmt *st = store_prepare(r->db, arena_printf(r->arena,
-        "SELECT count(*) FROM %s WHERE customer_id = $1", c->table));
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    if (store_exec_int(st, &count) != STORE_ROW)
-        goto fail;
-    if (!page_check(r, &p, count))
-        return;
-    const char *order_by = ordering_sql(r, c->query->ordering, c->query->nordering, "id", "id");
-    st = store_prepare(r->db, select_sql(r, c, arena_printf(r->arena,
-        "WHERE customer_id = $1 ORDER BY %s LIMIT $2 OFFSET $3", order_by)));
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_int(st, 2, p.size);
-    store_bind_int(st, 3, page_offset(&p));
-    jw w;
-    jw_init(&w, 1024 + (size_t)p.size * 160);
-    page_begin(&w, r, &p);
+        return STORE_ERROR;
+    sql_bind(st, &sel->params);
     int rc;
-    while ((rc = store_step(st)) == STORE_ROW)
-        render_record(&w, r, entry_from_row(r, c, st));
-    store_reset(st);
-    if (rc < 0) {
-        jw_free(&w);
-        goto fail;
+    while ((rc = store_step(st)) == STORE_ROW) {
+        value *v = record_vec_push(r->arena, out, c->res->sc);
+        for (int i = CAT_ID; i < c->res->sc->nfields; i++)
+            value_from_text(r->arena, st, i, &v[i]);
     }
-    page_end(&w);
-    respond_json(r, 200, &w);
-    return;
-fail:
-    respond_store_error(r);
+    store_reset(st);
+    return rc < 0 ? rc : out->n;
 }
+
+/* ------------------------------------------------------------ writes */
 
 /* Position of each entry's id among the entries, for "the later wins at
  * the place of the first". */
@@ -280,156 +252,98 @@ static record **latest_by_id(request *r, record *recs, int n)
  * negative on a database error. */
 static int upsert_entry(request *r, const catalog *c, const record *rec)
 {
-    const char *where = arena_printf(r->arena, "customer_id = $1 AND %s = $2",
-                                     c->sc->fields[CAT_ID].name);
-    /* twice at most: a concurrent delete between the two can undo the first try */
-    for (int attempt = 0; attempt < 2; attempt++) {
-        store_stmt *st = store_prepare(r->db, insert_sql(r, c));
-        if (!st)
-            return STORE_ERROR;
-        store_bind_int(st, 1, r->customer_id);
-        bind_columns(st, rec, "");
-        int rc = store_exec_int(st, NULL);
-        if (rc != STORE_DONE)
-            return rc == STORE_ROW ? 1 : rc;
-        st = store_prepare(r->db, update_sql(r, c, where));
-        if (!st)
-            return STORE_ERROR;
-        store_bind_int(st, 1, r->customer_id);
-        bind_columns(st, rec, NULL);
-        rc = store_exec_int(st, NULL);
-        if (rc != STORE_DONE)
-            return rc == STORE_ROW ? 0 : rc;
-    }
-    return STORE_ERROR;
+    const char *where = arena_printf(r->arena, "customer_id = $1 AND %s = $2", c->res->sc->fields[CAT_ID].name);
+    store_stmt *st = store_prepare(r->db, insert_sql(r, c));
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, r->customer_id);
+    bind_columns(st, rec, "");
+    int rc = store_exec_int(st, NULL);
+    if (rc != STORE_DONE)
+        return rc == STORE_ROW ? 1 : rc;
+    st = store_prepare(r->db, update_sql(r, c, where));
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, r->customer_id);
+    bind_columns(st, rec, NULL);
+    rc = store_exec_int(st, NULL);
+    if (rc == STORE_DONE)
+        return VIEW_RETRY;   /* deleted between the two: run the request again */
+    return rc == STORE_ROW ? 0 : rc;
 }
 
-static void catalog_upsert(request *r, const catalog *c)
+typedef struct upsert {
+    const catalog *c;
+    record *recs;
+    int n;
+} upsert;
+
+static int validate_entries(request *r, void *ctx)
 {
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
+    upsert *u = ctx;
     validation v = {.r = r, .partial = false};
     json_object *in = api_input(r), *errors = NULL;
-    int n = 1;
-    record *recs = json_object_is_type(in, json_type_array)
-        ? validate_list(&v, c->sc, in, &n, &errors, 0)
-        : validate_object(&v, c->sc, in, &errors);
-    if (!recs) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-        return;
-    }
-    record **latest = latest_by_id(r, recs, n);
+    u->n = 1;
+    u->recs = json_object_is_type(in, json_type_array)
+        ? validate_list(&v, u->c->res->sc, in, &u->n, &errors, CATALOG_BULK_MAX)
+        : validate_object(&v, u->c->res->sc, in, &errors);
+    if (u->recs)
+        return VIEW_DONE;
+    respond_validation(r, errors);
+    return VIEW_ANSWERED;
+}
+
+static int apply_entries(request *r, void *ctx)
+{
+    upsert *u = ctx;
+    record **latest = latest_by_id(r, u->recs, u->n);
     int64_t created = 0, updated = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < u->n; i++) {
         if (!latest[i])
             continue;
-        int rc = upsert_entry(r, c, latest[i]);
-        if (rc < 0) {
-            respond_store_error(r);
-            return;
-        }
+        int rc = upsert_entry(r, u->c, latest[i]);
+        if (rc < 0)
+            return rc;
         created += rc;
         updated += !rc;
     }
-    if (store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    request_add_header(r, "Location", arena_printf(r->arena, "%s/api/v1/%s/", r->base_url, c->collection));
-    jw w;
-    jw_init(&w, 64);
-    jw_obj(&w);
-    jw_key(&w, "created");
-    jw_int(&w, created);
-    jw_key(&w, "updated");
-    jw_int(&w, updated);
-    jw_obj_end(&w);
-    respond_json(r, 201, &w);
+    respond_upserted(r, arena_printf(r->arena, "/api/v1/%s/", u->c->collection), created, updated);
+    return VIEW_DONE;
 }
 
-static void catalog_retrieve(request *r, const catalog *c)
+static int catalog_upsert(request *r, const catalog *c)
 {
-    int64_t row_id;
-    record *rec = NULL;
-    int found = find_entry(r, c, &row_id, &rec);
-    if (found < 0)
-        respond_store_error(r);
-    else if (!found)
-        respond_error(r, 404, "Not found.");
-    else
-        respond_record(r, 200, rec);
+    upsert u = {.c = c};
+    return view_write(r, validate_entries, apply_entries, &u);
 }
 
 /* PUT and PATCH: the given fields replace the stored ones. A new id that
  * another entry has is DRF's unique message under the id field. */
-static void catalog_update(request *r, const catalog *c, bool partial)
+static int update_entry(request *r, int64_t id, record *rec, bool partial)
 {
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    int64_t row_id;
-    int found = find_entry(r, c, &row_id, NULL);
-    if (found <= 0) {
-        respond_missing(r, found);
-        return;
-    }
-    validation v = {.r = r, .partial = partial};
-    json_object *errors = NULL;
-    record *rec = validate_object(&v, c->sc, api_input(r), &errors);
-    if (!rec) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-        return;
-    }
-    /* the row id follows the columns' parameters */
-    int id_param = c->sc->nfields + 1;
+    const catalog *c = catalog_of(view_resource(r));
+    int id_param = c->res->sc->nfields + 1;   /* after the columns' parameters */
     store_stmt *st = store_prepare(r->db, update_sql(r, c, arena_printf(r->arena,
         "customer_id = $1 AND id = $%d", id_param)));
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, r->customer_id);
     bind_columns(st, rec, NULL);
-    store_bind_int(st, id_param, row_id);
+    store_bind_int(st, id_param, id);
     int rc = store_exec_int(st, NULL);
     if (rc == STORE_UNIQUE) {
-        store_rollback(r->db);
-        const char *name = c->sc->fields[CAT_ID].name;
+        const char *name = c->res->sc->fields[CAT_ID].name;
         char *label = arena_strdup(r->arena, name), *under = NULL;
         while ((under = strchr(label, '_')))
             *under = ' ';
-        errors = json_object_new_object();
-        char *model = arena_strdup(r->arena, c->sc->name);   /* Django's verbose name */
+        char *model = arena_strdup(r->arena, c->res->sc->name);   /* Django's verbose name */
         model[0] = (char)(model[0] - 'A' + 'a');
-        errors_add(errors, name, arena_printf(r->arena, "%s with this %s already exists.",
-                                              model, label));
+        json_object *errors = json_object_new_object();
+        errors_add(errors, name, arena_printf(r->arena, "%s with this %s already exists.", model, label));
         respond_validation(r, errors);
-        return;
+        return VIEW_ANSWERED;
     }
-    if (rc != STORE_ROW) {
-        respond_store_error(r);
-        return;
-    }
-    /* read back what is stored, under its (maybe new) id */
-    st = store_prepare(r->db, select_sql(r, c, "WHERE customer_id = $1 AND id = $2"));
-    record *stored = NULL;
-    if (st) {
-        store_bind_int(st, 1, r->customer_id);
-        store_bind_int(st, 2, row_id);
-        if (store_step(st) == STORE_ROW)
-            stored = entry_from_row(r, c, st);
-        store_reset(st);
-    }
-    if (!stored || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    respond_record(r, 200, stored);
+    return rc == STORE_ROW ? VIEW_DONE : rc < 0 ? rc : STORE_ERROR;
 }
 
 /* "Used by supplier refund a, b." (sorted; past ten: "a, ..., j and others."). */
@@ -450,71 +364,42 @@ static const char *used_by_message(request *r, store_stmt *st, int *nrefs)
     }
     store_reset(st);
     if (rc < 0) {
-        *nrefs = -1;
+        *nrefs = rc;
         return NULL;
     }
     return arena_printf(r->arena, "Used by supplier refund %s.", names ? names : "");
 }
 
-static void catalog_delete(request *r, const catalog *c)
+static int destroy_entry(request *r, int64_t id)
 {
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    int64_t row_id;
-    int found = find_entry(r, c, &row_id, NULL);
-    if (found <= 0) {
-        respond_missing(r, found);
-        return;
-    }
+    const catalog *c = catalog_of(view_resource(r));
     store_stmt *st = store_prepare(r->db, c->used_by);
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
-    store_bind_int(st, 1, row_id);
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, id);
     int nrefs;
     const char *message = used_by_message(r, st, &nrefs);
-    if (nrefs < 0) {
-        respond_store_error(r);
-        return;
-    }
+    if (nrefs < 0)
+        return nrefs;
     if (nrefs > 0) {
-        store_rollback(r->db);
         respond_error(r, 400, message);
-        return;
+        return VIEW_ANSWERED;
     }
     st = store_prepare(r->db, arena_printf(r->arena, "DELETE FROM %s WHERE customer_id = $1 AND id = $2",
-                                           c->table));
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
+                                           c->res->table));
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, r->customer_id);
-    store_bind_int(st, 2, row_id);
+    store_bind_int(st, 2, id);
     int rc = store_exec_int(st, NULL);
     if (rc == STORE_FOREIGN_KEY) {
-        store_rollback(r->db);
         respond_error(r, 400, "Used by a supplier refund.");
-        return;
+        return VIEW_ANSWERED;
     }
-    if (rc < 0 || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    respond_no_content(r);
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
-/* The route table's handlers for each catalog. */
-#define CATALOG_HANDLERS(many, one, cat)                                   \
-    void many##_list(request *r) { catalog_list(r, &cat); }                \
-    void many##_upsert(request *r) { catalog_upsert(r, &cat); }            \
-    void one##_retrieve(request *r) { catalog_retrieve(r, &cat); }         \
-    void one##_put(request *r) { catalog_update(r, &cat, false); }         \
-    void one##_patch(request *r) { catalog_update(r, &cat, true); }        \
-    void one##_delete(request *r) { catalog_delete(r, &cat); }
-
-CATALOG_HANDLERS(shops, shop, shops)
-CATALOG_HANDLERS(suppliers, supplier, suppliers)
-CATALOG_HANDLERS(products, product, products)
+/* The route table's upserts. */
+int shops_upsert(request *r) { return catalog_upsert(r, &shops); }
+int suppliers_upsert(request *r) { return catalog_upsert(r, &suppliers); }
+int products_upsert(request *r) { return catalog_upsert(r, &products); }

@@ -1,120 +1,55 @@
 /*
  * devices.c — pick-to-light devices (contract §3.3): registration, the
- * current command (`display`) and persistent statics.
+ * command a device shows (its `display`, api/commands.h) and its
+ * persistent statics, as a resource of the generic views (views.h) plus
+ * the two writes of its own: a command or static update to one device, and
+ * many at once (POST /api/devices/, all or nothing, with a list of errors
+ * aligned to the input).
  *
  * A POST/PUT to a device is a command when it names `command` or any line
  * (no command means flash; kill/off clears, guarded by a matching nonce),
- * otherwise a static update. The display is stored already rendered as
- * JSON with its expiry next to it; a display past its expiry reads as
- * null. POST /api/devices/ applies many entries in one transaction: all
- * of them, or (with a list of errors aligned to the input) none.
+ * otherwise a static update. Input is validated before the request's
+ * transaction; which devices an entry names (ids, locations, aliases) is
+ * looked up inside it, so it is what the write sees.
  */
 #include "api/devices.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/commands.h"
 #include "api/resources.h"
-#include "api/pagination.h"
 #include "api/respond.h"
-#include "api/rows.h"
+#include "api/views.h"
 #include "core/datetime.h"
 #include "core/util.h"
 #include "store/store.h"
 
-#define INT32_LIMIT 2147483647
-
-/* ------------------------------------------------------------ choices */
-
-static const char *const color_names[][2] = {
-    {"red", "r"}, {"green", "g"}, {"blue", "b"}, {"cyan", "c"},
-    {"magenta", "m"}, {"yellow", "y"}, {"white", "w"},
-};
-
-/* "", one of rgbcmyw, distinct letters of rgb, or a colour name; any case. */
-static bool choose_color(arena *a, const char *in, size_t n, const char **out)
-{
-    char *low = arena_strndup(a, in, n);
-    for (size_t i = 0; i < n; i++)
-        low[i] = (char)tolower((unsigned char)low[i]);
-    for (size_t i = 0; i < sizeof color_names / sizeof color_names[0]; i++)
-        if (strcmp(low, color_names[i][0]) == 0) {
-            *out = low;
-            return true;
-        }
-    if (n == 1 && strchr("rgbcmyw", low[0])) {
-        *out = low;
-        return true;
-    }
-    if (n < 2 || n > 3)
-        return n == 0 ? (*out = low, true) : false;
-    for (size_t i = 0; i < n; i++) {
-        if (!strchr("rgb", low[i]) || memchr(low, low[i], i))
-            return false;
-    }
-    *out = low;
-    return true;
-}
-
-static const char *const arrow_choices[] = {
-    "", "up", "down", "left", "right", "top", "bottom",
-    "topleft", "topright", "bottomleft", "bottomright", NULL,
-};
-
-static bool choose_from(const char *const *choices, arena *a, const char *in, size_t n, const char **out)
-{
-    for (const char *const *c = choices; *c; c++)
-        if (strlen(*c) == n && memcmp(*c, in, n) == 0) {
-            *out = *c;
-            return true;
-        }
-    return false;
-}
-
-static bool choose_arrow(arena *a, const char *in, size_t n, const char **out)
-{
-    return choose_from(arrow_choices, a, in, n, out);
-}
-
-static const char *const command_choices[] = {"flash", "display", "pick", "kill", "off", NULL};
-
-static bool choose_command(arena *a, const char *in, size_t n, const char **out)
-{
-    return choose_from(command_choices, a, in, n, out);
-}
-
-static const char *const color_choices[] = {
-    "", "r", "g", "b", "c", "m", "y", "w", "red", "green", "blue", "cyan", "magenta",
-    "yellow", "white", NULL,
-};
-
 /* ------------------------------------------------------------ declarations */
-
-#define STR(name, max) {name, FIELD_STRING, F_ALLOW_BLANK, .max_length = (max)}
 
 enum { CMD_COMMAND, CMD_LINE1, CMD_LINE2, CMD_LINE3, CMD_LINE4, CMD_LINE5, CMD_COLOR, CMD_ARROW,
        CMD_SOUND, CMD_SECONDS, CMD_QUANTITY, CMD_BARCODE, CMD_QRCODE, CMD_ICON, CMD_NONCE,
        CMD_EXPIRES };
 
+/* A device's display: a command (commands.h), as shown and as POSTed. */
 static const field display_fields[] = {
-    [CMD_COMMAND] = {"command", FIELD_CHOICE, 0, .choose = choose_command, .choices = command_choices},
-    [CMD_LINE1] = STR("line1", 255),
-    [CMD_LINE2] = STR("line2", 255),
-    [CMD_LINE3] = STR("line3", 255),
-    [CMD_LINE4] = STR("line4", 255),
-    [CMD_LINE5] = STR("line5", 255),
-    [CMD_COLOR] = {"color", FIELD_CHOICE, F_ALLOW_BLANK, .choose = choose_color, .choices = color_choices},
-    [CMD_ARROW] = {"arrow", FIELD_CHOICE, F_ALLOW_BLANK, .choose = choose_arrow, .choices = arrow_choices},
-    [CMD_SOUND] = STR("sound", 1024),
-    [CMD_SECONDS] = {"seconds", FIELD_INTEGER, 0, .min_value = 0, .max_value = INT32_LIMIT},
-    [CMD_QUANTITY] = {"quantity", FIELD_INTEGER, F_ALLOW_NULL, .min_value = 0, .max_value = INT32_LIMIT},
-    [CMD_BARCODE] = STR("barcode", 255),
-    [CMD_QRCODE] = STR("qrcode", 255),
-    [CMD_ICON] = STR("icon", 255),
-    [CMD_NONCE] = STR("nonce", 255),
+    [CMD_COMMAND] = COMMAND_FIELD_COMMAND,
+    [CMD_LINE1] = COMMAND_FIELD_LINE(1),
+    [CMD_LINE2] = COMMAND_FIELD_LINE(2),
+    [CMD_LINE3] = COMMAND_FIELD_LINE(3),
+    [CMD_LINE4] = COMMAND_FIELD_LINE(4),
+    [CMD_LINE5] = COMMAND_FIELD_LINE(5),
+    [CMD_COLOR] = COMMAND_FIELD_COLOR,
+    [CMD_ARROW] = COMMAND_FIELD_ARROW,
+    [CMD_SOUND] = COMMAND_FIELD_SOUND,
+    [CMD_SECONDS] = COMMAND_FIELD_SECONDS,
+    [CMD_QUANTITY] = COMMAND_FIELD_QUANTITY,
+    [CMD_BARCODE] = COMMAND_TEXT("barcode", 255),
+    [CMD_QRCODE] = COMMAND_TEXT("qrcode", 255),
+    [CMD_ICON] = COMMAND_TEXT("icon", 255),
+    [CMD_NONCE] = COMMAND_TEXT("nonce", 255),
     [CMD_EXPIRES] = {"expires", FIELD_DATETIME, F_READ_ONLY | F_ALLOW_NULL},
 };
 const schema display_schema = SCHEMA("Display", display_fields, NULL);
@@ -122,35 +57,31 @@ const schema display_schema = SCHEMA("Display", display_fields, NULL);
 enum { ST_A, ST_B, ST_C, ST_D, ST_E, ST_LOCATIONOVERRIDE, ST_QUANTITY, ST_ARROW, ST_BARCODE,
        ST_QRCODE, ST_ICON };
 
+/* Statics: every field is also its devices column. */
 static const field static_fields[] = {
-    [ST_A] = STR("statica", 255),
-    [ST_B] = STR("staticb", 255),
-    [ST_C] = STR("staticc", 255),
-    [ST_D] = STR("staticd", 255),
-    [ST_E] = STR("statice", 255),
-    [ST_LOCATIONOVERRIDE] = STR("locationoverride", 255),
-    [ST_QUANTITY] = {"quantity", FIELD_INTEGER, F_ALLOW_NULL, .min_value = 0, .max_value = INT32_LIMIT},
-    [ST_ARROW] = {"arrow", FIELD_CHOICE, F_ALLOW_BLANK, .choose = choose_arrow, .choices = arrow_choices},
-    [ST_BARCODE] = STR("barcode", 255),
-    [ST_QRCODE] = STR("qrcode", 255),
-    [ST_ICON] = STR("icon", 255),
+    [ST_A] = COMMAND_TEXT("statica", 255),
+    [ST_B] = COMMAND_TEXT("staticb", 255),
+    [ST_C] = COMMAND_TEXT("staticc", 255),
+    [ST_D] = COMMAND_TEXT("staticd", 255),
+    [ST_E] = COMMAND_TEXT("statice", 255),
+    [ST_LOCATIONOVERRIDE] = COMMAND_TEXT("locationoverride", 255),
+    [ST_QUANTITY] = COMMAND_FIELD_QUANTITY,
+    [ST_ARROW] = COMMAND_FIELD_ARROW,
+    [ST_BARCODE] = COMMAND_TEXT("barcode", 255),
+    [ST_QRCODE] = COMMAND_TEXT("qrcode", 255),
+    [ST_ICON] = COMMAND_TEXT("icon", 255),
 };
 const schema statics_schema = SCHEMA("Statics", static_fields, NULL);
-
-/* The SQL column of each static, in static_fields order. */
-static const char *const static_columns[] = {
-    "statica", "staticb", "staticc", "staticd", "statice", "locationoverride", "quantity",
-    "arrow", "barcode", "qrcode", "icon",
-};
 
 enum { DEV_DEVICE_ID, DEV_DEVICEID, DEV_LOCATION, DEV_STATICS, DEV_DISPLAY, DEV_UPDATED };
 
 static void check_device_id(validation *v, record *rec, json_object *errors);
 
 static const field device_fields[] = {
-    [DEV_DEVICE_ID] = {"device_id", FIELD_STRING, F_REQUIRED, .max_length = 64},
+    /* deviceid is taken for device_id, as the integrations spell it */
+    [DEV_DEVICE_ID] = {"device_id", FIELD_STRING, F_REQUIRED, .max_length = 64, .alias = "deviceid"},
     [DEV_DEVICEID] = {"deviceid", FIELD_STRING, F_READ_ONLY},
-    [DEV_LOCATION] = STR("location", 255),
+    [DEV_LOCATION] = COMMAND_TEXT("location", 255),
     [DEV_STATICS] = {"statics", FIELD_NESTED, F_READ_ONLY, .child = &statics_schema},
     [DEV_DISPLAY] = {"display", FIELD_RAW_JSON, F_READ_ONLY | F_ALLOW_NULL, .child = &display_schema},
     [DEV_UPDATED] = {"updated", FIELD_DATETIME, F_READ_ONLY},
@@ -158,7 +89,7 @@ static const field device_fields[] = {
 const schema device_schema = SCHEMA("Device", device_fields, check_device_id);
 
 static const ordering_field device_ordering[] = {
-    {"device_id", "device_id"}, {"location", "location"},
+    {"device_id", "d.device_id"}, {"location", "d.location"},
 };
 const list_query devices_query = LIST_QUERY_UNFILTERED(device_ordering);
 
@@ -179,42 +110,64 @@ static void check_device_id(validation *v, record *rec, json_object *errors)
 
 /* ------------------------------------------------------------ reading */
 
-#define DEVICE_COLUMNS                                                                 \
-    "SELECT id, device_id, location, statica, staticb, staticc, staticd, statice, "    \
-    "locationoverride, quantity, arrow, barcode, qrcode, icon, display, display_expires, updated " \
-    "FROM devices "
+#define DEVICE_COLUMNS                                                                  \
+    "SELECT d.id, d.device_id, d.location, d.statica, d.staticb, d.staticc, d.staticd, " \
+    "d.statice, d.locationoverride, d.quantity, d.arrow, d.barcode, d.qrcode, d.icon, "  \
+    "d.updated, " COMMAND_COLUMNS " FROM devices d "                                    \
+    "LEFT JOIN device_commands c ON c.id = (SELECT max(id) FROM device_commands "       \
+    "WHERE device_ref = d.id AND (expires IS NULL OR expires > $%d)) "
+#define DEVICE_FIRST_COMMAND_COLUMN 15
 
-/* One row of DEVICE_COLUMNS to a device record; *row_id gets devices.id. */
-static record *device_from_row(request *r, store_stmt *st, int64_t now, int64_t *row_id)
+/* One row of DEVICE_COLUMNS to a device record. */
+static record *device_from_row(request *r, store_stmt *st)
 {
     arena *a = r->arena;
     record *dev = record_new(a, &device_schema);
-    if (row_id)
-        *row_id = store_col_int(st, 0);
     value_from_text(a, st, 1, &dev->v[DEV_DEVICE_ID]);
+    dev->v[DEV_DEVICE_ID].i = store_col_int(st, 0);
     dev->v[DEV_DEVICEID] = dev->v[DEV_DEVICE_ID];
     value_from_text(a, st, 2, &dev->v[DEV_LOCATION]);
     record *statics = record_new(a, &statics_schema);
     for (int k = 0; k < statics_schema.nfields; k++) {
-        if (k == ST_QUANTITY) {
-            if (store_col_null(st, 3 + k))
-                value_set_null(&statics->v[k]);
-            else
-                value_set_int(&statics->v[k], store_col_int(st, 3 + k));
-        } else {
+        if (k == ST_QUANTITY)
+            value_from_int_or_null(st, 3 + k, &statics->v[k]);
+        else
             value_from_text(a, st, 3 + k, &statics->v[k]);
-        }
     }
     dev->v[DEV_STATICS].state = VALUE_SET;
     dev->v[DEV_STATICS].items = statics;
     dev->v[DEV_STATICS].nitems = 1;
-    bool expired = !store_col_null(st, 15) && store_col_int(st, 15) <= now;
-    if (store_col_null(st, 14) || expired)
+    value_set_int(&dev->v[DEV_UPDATED], store_col_int(st, 14));
+    device_command shown;
+    if (command_from_row(a, st, DEVICE_FIRST_COMMAND_COLUMN, &shown)) {
+        jw w;
+        jw_init(&w, 512);
+        command_render(&w, &shown);
+        value_set_text(&dev->v[DEV_DISPLAY], arena_strndup(a, w.buf, w.len), w.len);
+        jw_free(&w);
+    } else {
         value_set_null(&dev->v[DEV_DISPLAY]);
-    else
-        value_from_text(a, st, 14, &dev->v[DEV_DISPLAY]);
-    value_set_int(&dev->v[DEV_UPDATED], store_col_int(st, 16));
+    }
     return dev;
+}
+
+static int load_devices(request *r, const selection *sel, record_vec *out)
+{
+    sql_params params = sel->params;
+    int now = sql_int(&params, datetime_now());
+    store_stmt *st = store_prepare(r->db, arena_printf(r->arena, DEVICE_COLUMNS "WHERE %s ORDER BY %s", now,
+                                                       sel->where, sel->order_by ? sel->order_by : "d.id"));
+    if (!st)
+        return STORE_ERROR;
+    sql_bind(st, &params);
+    int rc;
+    while ((rc = store_step(st)) == STORE_ROW) {
+        record *dev = device_from_row(r, st);
+        value *v = record_vec_push(r->arena, out, &device_schema);
+        memcpy(v, dev->v, sizeof(value) * (size_t)device_schema.nfields);
+    }
+    store_reset(st);
+    return rc < 0 ? rc : out->n;
 }
 
 int device_lookup(request *r, const char *device_id, size_t n, int64_t *id)
@@ -228,20 +181,55 @@ int device_lookup(request *r, const char *device_id, size_t n, int64_t *id)
     return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
-record *load_device(request *r, int64_t id)
+int device_respond(request *r, int status, int64_t device_row)
 {
-    store_stmt *st = store_prepare(r->db, DEVICE_COLUMNS "WHERE id = $1");
-    if (!st)
-        return NULL;
-    store_bind_int(st, 1, id);
-    record *dev = NULL;
-    if (store_step(st) == STORE_ROW)
-        dev = device_from_row(r, st, datetime_now(), NULL);
-    store_reset(st);
-    return dev;
+    int rc;
+    record *dev = view_load_one(r, &devices_resource, device_row, &rc);
+    if (!dev)
+        return rc < 0 ? rc : STORE_ERROR;
+    respond_record(r, status, dev);
+    return VIEW_DONE;
 }
 
-/* ------------------------------------------------------------ applying */
+/* ------------------------------------------------------------ writing */
+
+static int register_device(request *r, record **rec, int64_t *id)
+{
+    store_stmt *st = store_prepare(r->db,
+        "INSERT INTO devices (customer_id, device_id, location, updated) VALUES ($1, $2, $3, $4) RETURNING id");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, r->customer_id);
+    store_bind_str(st, 2, (*rec)->v[DEV_DEVICE_ID].s);
+    store_bind_str(st, 3, (*rec)->v[DEV_LOCATION].state == VALUE_SET ? (*rec)->v[DEV_LOCATION].s : "");
+    store_bind_int(st, 4, datetime_now());
+    int rc = store_exec_int(st, id);
+    if (rc != STORE_ROW)
+        return rc < 0 ? rc : STORE_ERROR;
+    record *stored = view_load_one(r, &devices_resource, *id, &rc);
+    if (!stored)
+        return rc < 0 ? rc : STORE_ERROR;
+    *rec = stored;
+    return VIEW_DONE;
+}
+
+static const char *device_location(request *r, int64_t id, const record *rec)
+{
+    const value *v = &rec->v[DEV_DEVICE_ID];
+    return arena_printf(r->arena, "%s/api/device/%s/", r->base_url, url_encode_segment(r->arena, v->s, v->len));
+}
+
+const resource devices_resource = {
+    .sc = &device_schema,
+    .table = "devices",
+    .alias = "d",
+    .query = &devices_query,
+    .key_sql = "(SELECT id FROM devices WHERE customer_id = $1 AND device_id = $2)",
+    .load = load_devices,
+    .create = register_device,
+    .unique_error = "The fields device_id, voodoo_customer must make a unique set.",
+    .location = device_location,
+};
 
 /* Is this body a command (rather than a static update)? */
 static bool is_command(json_object *in)
@@ -253,105 +241,29 @@ static bool is_command(json_object *in)
     return false;
 }
 
-/* A validated change to apply to one or more devices. */
+/* A validated change to one or more devices: a command, or statics. */
 typedef struct change {
-    bool command;
-    record *rec;      /* of display_schema or statics_schema */
+    bool is_command;
+    device_command command;
+    record *statics;
 } change;
 
 static bool validate_change(request *r, json_object *in, change *c, json_object **errors)
 {
     validation v = {.r = r, .partial = false};
-    c->command = json_object_is_type(in, json_type_object) && is_command(in);
-    c->rec = validate_object(&v, c->command ? &display_schema : &statics_schema, in, errors);
-    return c->rec != NULL;
+    c->is_command = json_object_is_type(in, json_type_object) && is_command(in);
+    record *rec = validate_object(&v, c->is_command ? &display_schema : &statics_schema, in, errors);
+    if (!rec)
+        return false;
+    if (c->is_command)
+        command_from_record(rec, "nonce", &c->command);
+    else
+        c->statics = rec;
+    return true;
 }
 
-/* The display JSON for a command, with defaults filled in. */
-static const char *render_display(request *r, record *cmd, int64_t now, int64_t *expires)
-{
-    value *v = cmd->v;
-    if (v[CMD_COMMAND].state != VALUE_SET)
-        value_set_text(&v[CMD_COMMAND], "flash", 5);
-    for (int k = CMD_LINE1; k <= CMD_NONCE; k++) {
-        if (v[k].state != VALUE_ABSENT)
-            continue;
-        if (k == CMD_SECONDS)
-            value_set_int(&v[k], 0);
-        else if (k == CMD_QUANTITY)
-            value_set_null(&v[k]);
-        else
-            value_set_text(&v[k], "", 0);
-    }
-    if (v[CMD_QUANTITY].state == VALUE_ABSENT)
-        value_set_null(&v[CMD_QUANTITY]);
-    *expires = v[CMD_SECONDS].i > 0 ? now + v[CMD_SECONDS].i * 1000000 : 0;
-    if (*expires)
-        value_set_int(&v[CMD_EXPIRES], *expires);
-    else
-        value_set_null(&v[CMD_EXPIRES]);
-    jw w;
-    jw_init(&w, 512);
-    render_record(&w, r, cmd);
-    size_t len;
-    char *buf = jw_take(&w, &len);
-    const char *text = arena_strndup(r->arena, buf, len);
-    free(buf);
-    return text;
-}
-
-/* Show command `cmd` on a device (or clear it: kill/off). `arrow`, when
- * not NULL, replaces the command's arrow (a location alias's). step_ref is
- * the sequence step the display shows (0: none), so its acknowledgement can
- * move the sequence on; any other command replaces that. */
-static int apply_command(request *r, int64_t device_row, record *cmd, int64_t now, const char *arrow,
-                         int64_t step_ref)
-{
-    const value *command = &cmd->v[CMD_COMMAND];
-    store_stmt *st;
-    if (command->state == VALUE_SET && (strcmp(command->s, "kill") == 0 || strcmp(command->s, "off") == 0)) {
-        const value *nonce = &cmd->v[CMD_NONCE];
-        bool guarded = nonce->state == VALUE_SET && nonce->len > 0;
-        st = store_prepare(r->db, guarded
-            ? "UPDATE devices SET " DISPLAY_CLEARED ", updated = $2 WHERE id = $1 AND display_nonce = $3"
-            : "UPDATE devices SET " DISPLAY_CLEARED ", updated = $2 WHERE id = $1");
-        if (!st)
-            return STORE_ERROR;
-        store_bind_int(st, 1, device_row);
-        store_bind_int(st, 2, now);
-        if (guarded)
-            store_bind_str(st, 3, nonce->s);
-        return store_exec_int(st, NULL);
-    }
-    if (arrow) {   /* the same command with that arrow */
-        record *copy = record_new(r->arena, cmd->sc);
-        memcpy(copy->v, cmd->v, sizeof(value) * (size_t)cmd->sc->nfields);
-        value_set_text(&copy->v[CMD_ARROW], arrow, strlen(arrow));
-        cmd = copy;
-    }
-    int64_t expires = 0;
-    const char *display = render_display(r, cmd, now, &expires);
-    st = store_prepare(r->db,
-        "UPDATE devices SET display = $2, display_nonce = $3, display_expires = $4, updated = $5, "
-        "display_step = $6 WHERE id = $1");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_int(st, 1, device_row);
-    store_bind_str(st, 2, display);
-    store_bind_str(st, 3, cmd->v[CMD_NONCE].s);
-    if (expires)
-        store_bind_int(st, 4, expires);
-    else
-        store_bind_null(st, 4);
-    store_bind_int(st, 5, now);
-    if (step_ref)
-        store_bind_int(st, 6, step_ref);
-    else
-        store_bind_null(st, 6);
-    return store_exec_int(st, NULL);
-}
-
-static int apply_statics(request *r, int64_t device_row, record *statics, int64_t now)
+/* The statics given, each into its column. */
+static int apply_statics(request *r, int64_t device_row, const record *statics)
 {
     jw sql;
     jw_init(&sql, 256);
@@ -361,7 +273,7 @@ static int apply_statics(request *r, int64_t device_row, record *statics, int64_
         if (statics->v[k].state == VALUE_ABSENT)
             continue;
         char part[64];
-        int n = snprintf(part, sizeof part, ", %s = $%d", static_columns[k], param++);
+        int n = snprintf(part, sizeof part, ", %s = $%d", static_fields[k].name, param++);
         jw_append(&sql, part, (size_t)n);
     }
     jw_append(&sql, " WHERE id = $1", 15);  /* includes the NUL */
@@ -370,7 +282,7 @@ static int apply_statics(request *r, int64_t device_row, record *statics, int64_
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, device_row);
-    store_bind_int(st, 2, now);
+    store_bind_int(st, 2, datetime_now());
     param = 3;
     for (int k = 0; k < statics_schema.nfields; k++) {
         const value *v = &statics->v[k];
@@ -381,319 +293,58 @@ static int apply_statics(request *r, int64_t device_row, record *statics, int64_
         else if (v->state == VALUE_SET)
             store_bind_str(st, param++, v->s);
     }
-    return store_exec_int(st, NULL);
+    int rc = store_exec_int(st, NULL);
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
-/* `arrow`: see apply_command (statics have their own arrow field). */
-static int apply_change(request *r, int64_t device_row, change *c, int64_t now, const char *arrow)
+/* `arrow`: a location alias's arrow for a command (NULL: the command's). */
+static int apply_change(request *r, int64_t device_row, change *c, const char *arrow)
 {
-    return c->command ? apply_command(r, device_row, c->rec, now, arrow, 0)
-                      : apply_statics(r, device_row, c->rec, now);
+    if (!c->is_command)
+        return apply_statics(r, device_row, c->statics);
+    if (command_is_kill(&c->command))
+        return command_kill(r, device_row, c->command.nonce);
+    return command_show(r, device_row, &c->command, arrow, 0);
 }
 
-/* ------------------------------------------------------------ handlers */
-
-void devices_list(request *r)
-{
-    page p;
-    if (!page_parse(r, &p))
-        return;
-    const char *order_by = ordering_sql(r, devices_query.ordering, devices_query.nordering, "id", "id");
-    int64_t count = 0;
-    store_stmt *st = store_prepare(r->db, "SELECT count(*) FROM devices WHERE customer_id = $1");
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    if (store_exec_int(st, &count) != STORE_ROW)
-        goto fail;
-    if (!page_check(r, &p, count))
-        return;
-    st = store_prepare(r->db, arena_printf(r->arena,
-        DEVICE_COLUMNS "WHERE customer_id = $1 ORDER BY %s LIMIT $2 OFFSET $3", order_by));
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_int(st, 2, p.size);
-    store_bind_int(st, 3, page_offset(&p));
-    jw w;
-    jw_init(&w, 4096);
-    page_begin(&w, r, &p);
-    int64_t now = datetime_now();
-    int rc;
-    while ((rc = store_step(st)) == STORE_ROW)
-        render_record(&w, r, device_from_row(r, st, now, NULL));
-    store_reset(st);
-    page_end(&w);
-    if (rc < 0) {
-        jw_free(&w);
-        respond_store_error(r);
-        return;
-    }
-    respond_json(r, 200, &w);
-    return;
-fail:
-    respond_store_error(r);
-}
-
-void device_register(request *r)
-{
-    validation v = {.r = r};
-    json_object *errors = NULL;
-    json_object *in = api_input(r);
-    /* deviceid is accepted for device_id, as the integrations spell it */
-    json_object *alias;
-    if (json_object_is_type(in, json_type_object) && !json_object_object_get_ex(in, "device_id", NULL) &&
-        json_object_object_get_ex(in, "deviceid", &alias))
-        json_object_object_add(in, "device_id", json_object_get(alias));
-    record *dev = validate_object(&v, &device_schema, in, &errors);
-    if (!dev) {
-        respond_validation(r, errors);
-        return;
-    }
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    store_stmt *st = store_prepare(r->db,
-        "INSERT INTO devices (customer_id, device_id, location, updated) VALUES ($1, $2, $3, $4) RETURNING id");
-    int64_t id = 0;
-    int rc = STORE_ERROR;
-    if (st) {
-        store_bind_int(st, 1, r->customer_id);
-        store_bind_str(st, 2, dev->v[DEV_DEVICE_ID].s);
-        store_bind_str(st, 3, dev->v[DEV_LOCATION].state == VALUE_SET ? dev->v[DEV_LOCATION].s : "");
-        store_bind_int(st, 4, datetime_now());
-        rc = store_exec_int(st, &id);
-    }
-    record *stored = rc == STORE_ROW ? load_device(r, id) : NULL;
-    if (!stored || store_commit(r->db) < 0) {
-        store_rollback(r->db);
-        if (rc == STORE_UNIQUE) {
-            errors = json_object_new_object();
-            errors_add(errors, "non_field_errors", "The fields device_id, voodoo_customer must make a unique set.");
-            respond_validation(r, errors);
-        } else {
-            respond_store_error(r);
-        }
-        return;
-    }
-    const char *id_enc = url_encode_segment(r->arena, stored->v[DEV_DEVICE_ID].s, stored->v[DEV_DEVICE_ID].len);
-    request_add_header(r, "Location", arena_printf(r->arena, "%s/api/device/%s/", r->base_url, id_enc));
-    respond_record(r, 201, stored);
-}
-
-void device_retrieve(request *r)
+/* POST or PUT to one device: a command or a static update. The device
+ * first (404 whatever the body), then the body. */
+static int validate_one(request *r, void *ctx)
 {
     int64_t id;
-    const char *key = r->captures[0];
-    int found = device_lookup(r, key, strlen(key), &id);
-    record *dev = found > 0 ? load_device(r, id) : NULL;
-    if (found < 0)
-        respond_store_error(r);
-    else if (!dev)
-        respond_error(r, 404, "Not found.");
-    else
-        respond_record(r, 200, dev);
-}
-
-/* POST or PUT to one device: a command or a static update. */
-void device_apply(request *r)
-{
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    int64_t id;
-    const char *key = r->captures[0];
-    int found = device_lookup(r, key, strlen(key), &id);
+    int found = view_find(r, &devices_resource, false, &id);
     if (found <= 0) {
-        respond_missing(r, found);
-        return;
+        if (found == 0)
+            respond_error(r, 404, "Not found.");
+        return found < 0 ? found : VIEW_ANSWERED;
     }
-    change c;
     json_object *errors = NULL;
-    if (!validate_change(r, api_input(r), &c, &errors)) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-        return;
-    }
-    record *dev = NULL;
-    if (apply_change(r, id, &c, datetime_now(), NULL) < 0 || !(dev = load_device(r, id)) ||
-        store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    respond_record(r, 200, dev);
+    if (validate_change(r, api_input(r), ctx, &errors))
+        return VIEW_DONE;
+    respond_validation(r, errors);
+    return VIEW_ANSWERED;
 }
 
-void device_delete(request *r)
+static int apply_one(request *r, void *ctx)
 {
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
     int64_t id;
-    const char *key = r->captures[0];
-    int found = device_lookup(r, key, strlen(key), &id);
+    int found = view_find(r, &devices_resource, true, &id);
     if (found <= 0) {
-        respond_missing(r, found);
-        return;
+        if (found == 0)
+            respond_error(r, 404, "Not found.");
+        return found < 0 ? found : VIEW_ANSWERED;
     }
-    store_stmt *st = store_prepare(r->db, "DELETE FROM devices WHERE id = $1");
-    if (!st || (store_bind_int(st, 1, id), store_exec_int(st, NULL)) < 0 || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    respond_no_content(r);
+    int rc = apply_change(r, id, ctx, NULL);
+    return rc != VIEW_DONE ? rc : device_respond(r, 200, id);
 }
 
-/* The devices an entry of POST /api/devices/ names: by deviceid/device_id,
- * or every device `location` names (devices_at_location: location,
- * locationoverride, aliases with their arrow). Returns the number found
- * (targets in the arena), or -1 on a database error; *key tells which key
- * the entry used. */
-static int entry_targets(request *r, json_object *entry, const char **key, device_target **targets)
+int device_apply(request *r)
 {
-    json_object *v = NULL;
-    *key = NULL;
-    for (int i = 0; i < device_selector_schema.nfields && !*key; i++)
-        if (json_object_object_get_ex(entry, device_selector_schema.fields[i].name, &v))
-            *key = device_selector_schema.fields[i].name;
-    if (!*key)
-        return 0;
-    const char *text = v ? json_object_get_string(v) : "";
-    if (strcmp(*key, "location") == 0)
-        return devices_at_location(r, text, targets);
-    int64_t id;
-    int found = device_lookup(r, text, strlen(text), &id);
-    if (found <= 0)
-        return found;
-    *targets = arena_alloc(r->arena, sizeof **targets);
-    (*targets)[0].row = id;
-    (*targets)[0].arrow = NULL;
-    return 1;
-}
-
-void devices_bulk(request *r)
-{
-    json_object *in = api_input(r);
-    if (!json_object_is_type(in, json_type_array)) {
-        json_object *errors = json_object_new_object();
-        errors_add(errors, "non_field_errors",
-                   arena_printf(r->arena, "Expected a list of items but got type \"%s\".", json_python_type(in)));
-        respond_validation(r, errors);
-        return;
-    }
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    int n = (int)json_object_array_length(in);
-    change *changes = arena_alloc(r->arena, sizeof(change) * (size_t)(n ? n : 1));
-    device_target **targets = arena_alloc(r->arena, sizeof(device_target *) * (size_t)(n ? n : 1));
-    int *ntargets = arena_alloc(r->arena, sizeof(int) * (size_t)(n ? n : 1));
-    json_object *errors = json_object_new_array();
-    bool any_error = false;
-    for (int i = 0; i < n; i++) {
-        json_object *entry = json_object_array_get_idx(in, (size_t)i);
-        json_object *err = NULL;
-        if (validate_change(r, entry, &changes[i], &err)) {
-            const char *key;
-            ntargets[i] = entry_targets(r, entry, &key, &targets[i]);
-            if (ntargets[i] < 0)
-                goto db_fail;
-            if (ntargets[i] == 0) {
-                err = json_object_new_object();
-                if (!key) {
-                    errors_add(err, "deviceid", "This field is required.");
-                } else {
-                    json_object *v = NULL;
-                    json_object_object_get_ex(entry, key, &v);
-                    errors_add(err, key, arena_printf(r->arena, "Object with %s=%s does not exist.",
-                                                      key, v ? json_object_get_string(v) : "None"));
-                }
-            }
-        }
-        any_error |= err != NULL;
-        json_object_array_add(errors, err ? err : json_object_new_object());
-    }
-    if (any_error) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-        return;
-    }
-    json_object_put(errors);
-    errors = NULL;
-    int64_t now = datetime_now();
-    jw w;
-    jw_init(&w, 1024);
-    jw_arr(&w);
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < ntargets[i]; k++) {
-            if (apply_change(r, targets[i][k].row, &changes[i], now, targets[i][k].arrow) < 0) {
-                jw_free(&w);
-                goto db_fail;
-            }
-        }
-    /* render after every entry has applied: a device named twice shows its final state */
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < ntargets[i]; k++) {
-            record *dev = load_device(r, targets[i][k].row);
-            if (!dev) {
-                jw_free(&w);
-                goto db_fail;
-            }
-            render_record(&w, r, dev);
-        }
-    jw_arr_end(&w);
-    if (store_commit(r->db) < 0) {
-        jw_free(&w);
-        goto db_fail;
-    }
-    respond_json(r, 200, &w);
-    return;
-db_fail:
-    if (errors)
-        json_object_put(errors);
-    respond_store_error(r);
-}
-
-/* ------------------------------------------------------------ for §8 */
-
-struct device_command {
     change c;
-};
-
-device_command *device_command_parse(request *r, json_object *in, json_object **errors)
-{
-    device_command *dc = arena_alloc(r->arena, sizeof *dc);
-    if (!validate_change(r, in, &dc->c, errors))
-        return NULL;
-    if (!dc->c.command) {   /* a body naming no command and no line is a flash of nothing */
-        *errors = json_object_new_object();
-        errors_add(*errors, "command", "This field is required.");
-        return NULL;
-    }
-    return dc;
+    return view_write(r, validate_one, apply_one, &c);
 }
 
-int device_command_show(request *r, int64_t device_row, const device_command *dc, const char *arrow,
-                        int64_t step_ref)
-{
-    return apply_command(r, device_row, dc->c.rec, datetime_now(), arrow, step_ref) < 0 ? -1 : 0;
-}
-
-int device_clear_by_nonce(request *r, const char *nonce)
-{
-    store_stmt *st = store_prepare(r->db,
-        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $3 WHERE customer_id = $1 AND display_nonce = $2");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_str(st, 2, nonce);
-    store_bind_int(st, 3, datetime_now());
-    return store_exec_int(st, NULL) < 0 ? -1 : 0;
-}
+/* ------------------------------------------------------------ many at once */
 
 /* Arrow that points from a device to the place an alias names. */
 static const char *alias_arrow(const char *device_is)
@@ -712,7 +363,7 @@ int devices_at_location(request *r, const char *location, device_target **out)
         "SELECT a.device_ref, a.device_is FROM location_aliases a "
         "WHERE a.customer_id = $1 AND a.name = $2 ORDER BY 1");
     if (!st)
-        return -1;
+        return STORE_ERROR;
     store_bind_int(st, 1, r->customer_id);
     store_bind_str(st, 2, location);
     size_t n = 0, cap = 0;
@@ -720,27 +371,161 @@ int devices_at_location(request *r, const char *location, device_target **out)
     device_target *t = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
         int64_t row = store_col_int(st, 0);
-        bool seen = false;   /* a device both at the location and aliased: lit once */
-        for (size_t i = 0; i < n; i++)
-            seen |= t[i].row == row;
-        if (seen)
-            continue;
+        if (n && t[n - 1].row == row)
+            continue;   /* a device both at the location and aliased: lit once (rows come by id) */
         t = arena_grow(r->arena, t, n, &cap, sizeof *t);
         t[n].row = row;
-        t[n].arrow = store_col_null(st, 1) ? NULL
-                     : alias_arrow(store_col_text(st, 1, NULL));
+        t[n].arrow = store_col_null(st, 1) ? NULL : alias_arrow(store_col_text(st, 1, NULL));
         n++;
     }
     store_reset(st);
     *out = t;
-    return rc < 0 ? -1 : (int)n;
+    return rc < 0 ? rc : (int)n;
 }
 
-int device_respond(request *r, int status, int64_t device_row)
+typedef struct bulk {
+    int n;
+    change *changes;
+    device_target **targets;
+    int *ntargets;
+} bulk;
+
+/* The devices an entry names: by deviceid/device_id, or every device
+ * `location` names (devices_at_location). Returns how many (targets in the
+ * arena) or a store error; *key tells which key the entry used. */
+static int entry_targets(request *r, json_object *entry, const char **key, device_target **targets)
 {
-    record *dev = load_device(r, device_row);
-    if (!dev)
-        return -1;
-    respond_record(r, status, dev);
-    return 0;
+    json_object *v = NULL;
+    *key = NULL;
+    for (int i = 0; i < device_selector_schema.nfields && !*key; i++)
+        if (json_object_object_get_ex(entry, device_selector_schema.fields[i].name, &v))
+            *key = device_selector_schema.fields[i].name;
+    if (!*key)
+        return 0;
+    const char *text = v ? json_object_get_string(v) : "";
+    if (strcmp(*key, "location") == 0)
+        return devices_at_location(r, text, targets);
+    int64_t id;
+    int found = device_lookup(r, text, strlen(text), &id);
+    if (found <= 0)
+        return found < 0 ? STORE_ERROR : 0;
+    *targets = arena_alloc(r->arena, sizeof **targets);
+    (*targets)[0] = (device_target){id, NULL};
+    return 1;
+}
+
+/* Each entry's change and the devices it names, with a list of errors
+ * aligned to the input when any is wrong. The devices are looked up here,
+ * before the transaction, and locked in it (apply_bulk). */
+static int validate_bulk(request *r, void *ctx)
+{
+    bulk *b = ctx;
+    json_object *in = api_input(r);
+    if (!json_object_is_type(in, json_type_array) || json_object_array_length(in) > DEVICES_BULK_MAX) {
+        json_object *errors = json_object_new_object();
+        errors_add(errors, "non_field_errors", json_object_is_type(in, json_type_array)
+            ? arena_printf(r->arena, MSG_TOO_MANY, DEVICES_BULK_MAX)
+            : arena_printf(r->arena, "Expected a list of items but got type \"%s\".", json_python_type(in)));
+        respond_validation(r, errors);
+        return VIEW_ANSWERED;
+    }
+    b->n = (int)json_object_array_length(in);
+    size_t slots = (size_t)(b->n ? b->n : 1);
+    b->changes = arena_alloc(r->arena, sizeof(change) * slots);
+    b->targets = arena_alloc(r->arena, sizeof(device_target *) * slots);
+    b->ntargets = arena_alloc(r->arena, sizeof(int) * slots);
+    json_object *errors = json_object_new_array();
+    bool any_error = false;
+    for (int i = 0; i < b->n; i++) {
+        json_object *entry = json_object_array_get_idx(in, (size_t)i), *err = NULL;
+        if (validate_change(r, entry, &b->changes[i], &err)) {
+            const char *key;
+            b->ntargets[i] = entry_targets(r, entry, &key, &b->targets[i]);
+            if (b->ntargets[i] < 0) {
+                json_object_put(errors);
+                return b->ntargets[i];
+            }
+            if (b->ntargets[i] == 0) {
+                err = json_object_new_object();
+                if (!key) {
+                    errors_add(err, "deviceid", "This field is required.");
+                } else {
+                    json_object *v = NULL;
+                    json_object_object_get_ex(entry, key, &v);
+                    errors_add(err, key, arena_printf(r->arena, "Object with %s=%s does not exist.", key,
+                                                      v ? json_object_get_string(v) : "None"));
+                }
+            }
+        }
+        any_error |= err != NULL;
+        json_object_array_add(errors, err ? err : json_object_new_object());
+    }
+    if (any_error) {
+        respond_validation(r, errors);
+        return VIEW_ANSWERED;
+    }
+    json_object_put(errors);
+    return VIEW_DONE;
+}
+
+static int by_row(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int apply_bulk(request *r, void *ctx)
+{
+    bulk *b = ctx;
+    /* lock every device named, in row order (two bulks never wait in a
+     * circle); one gone since validation: validate again */
+    size_t nrows = 0, cap = 0;
+    int64_t *rows = NULL;
+    for (int i = 0; i < b->n; i++)
+        for (int k = 0; k < b->ntargets[i]; k++) {
+            rows = arena_grow(r->arena, rows, nrows, &cap, sizeof *rows);
+            rows[nrows++] = b->targets[i][k].row;
+        }
+    qsort(rows, nrows, sizeof *rows, by_row);
+    for (size_t i = 0; i < nrows; i++) {
+        if (i && rows[i] == rows[i - 1])
+            continue;
+        store_stmt *st = store_prepare(r->db, "SELECT id FROM devices WHERE id = $1 AND customer_id = $2 FOR UPDATE");
+        if (!st)
+            return STORE_ERROR;
+        store_bind_int(st, 1, rows[i]);
+        store_bind_int(st, 2, r->customer_id);
+        int rc = store_exec_int(st, NULL);
+        if (rc != STORE_ROW)
+            return rc < 0 ? rc : VIEW_RETRY;
+    }
+    for (int i = 0; i < b->n; i++)
+        for (int k = 0; k < b->ntargets[i]; k++) {
+            int rc = apply_change(r, b->targets[i][k].row, &b->changes[i], b->targets[i][k].arrow);
+            if (rc != VIEW_DONE)
+                return rc;
+        }
+    /* rendered after every entry has applied: a device named twice shows its final state */
+    jw w;
+    jw_init(&w, 1024);
+    jw_arr(&w);
+    for (int i = 0; i < b->n; i++)
+        for (int k = 0; k < b->ntargets[i]; k++) {
+            int rc;
+            record *dev = view_load_one(r, &devices_resource, b->targets[i][k].row, &rc);
+            if (!dev) {
+                jw_free(&w);
+                return rc < 0 ? rc : STORE_ERROR;
+            }
+            render_record(&w, r, dev);
+        }
+    jw_arr_end(&w);
+    respond_json(r, 200, &w);
+    return VIEW_DONE;
+}
+
+int devices_bulk(request *r)
+{
+    bulk b = {0};
+    return view_write(r, validate_bulk, apply_bulk, &b);
 }

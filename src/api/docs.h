@@ -27,7 +27,7 @@ extern const int docs_nassets;
 /* The Content-Type of an asset, from its name's extension. */
 const char *docs_content_type(const char *name);
 
-void docs_page(request *r);   /* GET /api/docs/ */
-void docs_file(request *r);   /* GET /api/docs/{asset} */
+int docs_page(request *r);   /* GET /api/docs/ */
+int docs_file(request *r);   /* GET /api/docs/{asset} */
 
 #endif

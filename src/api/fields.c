@@ -279,6 +279,8 @@ static json_object *check_nested_list(validation *v, const field *f, json_object
     int n = (int)json_object_array_length(in);
     if (n == 0 && !(f->flags & F_ALLOW_EMPTY))
         return non_field_error(MSG_EMPTY_LIST);
+    if (f->max_items && n > f->max_items)
+        return non_field_error(arena_printf(v->r->arena, MSG_TOO_MANY, f->max_items));
     json_object *errs = NULL;
     /* nested objects are given whole (a PATCH replaces them), never partially */
     validation whole = {.r = v->r, .partial = false};
@@ -311,6 +313,13 @@ static record *validate_fields(validation *v, const schema *sc, json_object *in,
 {
     record *rec = record_new(v->r->arena, sc);
     json_object *errs = json_object_new_object();
+    if (sc->precheck) {
+        sc->precheck(v, in, errs);
+        if (json_object_object_length(errs) > 0) {
+            *errors = errs;
+            return NULL;
+        }
+    }
     for (int i = 0; i < sc->nfields; i++) {
         const field *f = &sc->fields[i];
         if (f->flags & F_READ_ONLY)
@@ -376,8 +385,7 @@ record *validate_list(validation *v, const schema *sc, json_object *in, int *n,
     }
     int count = (int)json_object_array_length(in);
     if (max_items > 0 && count > max_items) {
-        *errors = non_field_error(arena_printf(v->r->arena,
-                                               "Ensure this field has no more than %d elements.", max_items));
+        *errors = non_field_error(arena_printf(v->r->arena, MSG_TOO_MANY, max_items));
         return NULL;
     }
     record *recs = arena_alloc(v->r->arena, sizeof(record) * (size_t)(count ? count : 1));

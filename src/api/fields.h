@@ -79,6 +79,10 @@ typedef int (*lookup_fn)(request *r, const char *slug, size_t n, int64_t *id);
  * errors_add(). */
 typedef void (*check_fn)(validation *v, record *rec, json_object *errors);
 typedef const char *(*url_fn)(request *r, const record *rec);
+/* A look at the raw input before any field is validated, for limits that
+ * are cheap to check and costly to find out late (the items of an order):
+ * add errors to refuse it whole. */
+typedef void (*precheck_fn)(validation *v, json_object *in, json_object *errors);
 
 struct field {
     const char *name;
@@ -96,6 +100,8 @@ struct field {
     const char *label;             /* NULL: derived from name */
     const char *alias;             /* input: another name taken when `name` is absent
                                       (errors still go under `name`) */
+    int max_items;                 /* nested lists: at most this many (0: no limit),
+                                      checked before any of them is validated */
 };
 
 struct schema {
@@ -103,10 +109,14 @@ struct schema {
     const field *fields;
     int nfields;
     check_fn check;
+    precheck_fn precheck;
 };
 
 #define SCHEMA(sname, farray, checkfn) \
     { .name = (sname), .fields = (farray), .nfields = (int)(sizeof(farray) / sizeof((farray)[0])), .check = (checkfn) }
+
+/* DRF's message for a list past its max_length. */
+#define MSG_TOO_MANY "Ensure this field has no more than %d elements."
 
 /* Validate one object. Returns the record (arena) or NULL with *errors the
  * DRF error tree (a json-c object the caller puts). `in` may be any JSON

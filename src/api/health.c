@@ -8,11 +8,12 @@
 #include "api/resources.h"
 #include "store/store.h"
 
-void healthz(request *r)
+int healthz(request *r)
 {
     bool up = r->db && store_ping(r->db);
     r->status = up ? 200 : 503;
     r->content_type = "text/plain; charset=utf-8";
     r->resp_body = strdup(up ? "ok\n" : "unavailable\n");
     r->resp_len = strlen(r->resp_body);
+    return 0;
 }

@@ -9,102 +9,75 @@
  * from the body (default green) and the nonce "item:<item id>", which is
  * how an acknowledgement (picks.c) finds the item and how abort finds what
  * launch lit: a display a later command replaced has another nonce and is
- * left alone. Both are one write transaction, idempotent, and answer the
- * order with its status.
+ * left alone. Both lock the order first (then the devices), are idempotent,
+ * and answer the order with its status.
  */
 #include <string.h>
 
 #include "api/api.h"
+#include "api/commands.h"
 #include "api/devices.h"
 #include "api/orders.h"
 #include "api/resources.h"
 #include "api/respond.h"
+#include "api/views.h"
 #include "core/datetime.h"
 #include "store/store.h"
 
-static int set_status(request *r, int64_t order_id, const char *status)
+static int set_status(request *r, int64_t order_id, const char *status, bool keep_complete)
 {
-    store_stmt *st = store_prepare(r->db, "UPDATE orders SET status = $2, modified = $3 WHERE id = $1");
+    store_stmt *st = store_prepare(r->db, keep_complete
+        ? "UPDATE orders SET status = $2, modified = $3 WHERE id = $1 AND status <> 'complete'"
+        : "UPDATE orders SET status = $2, modified = $3 WHERE id = $1");
     if (!st)
-        return -1;
+        return STORE_ERROR;
     store_bind_int(st, 1, order_id);
     store_bind_str(st, 2, status);
     store_bind_int(st, 3, datetime_now());
-    return store_exec_int(st, NULL) < 0 ? -1 : 0;
+    int rc = store_exec_int(st, NULL);
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
-/* Find the order of the path inside a write transaction: 1 found, else the
- * answer (404/500) is made and the transaction is closed. */
-static int open_order(request *r, int64_t *id)
+/* The body: {"color"} at most, checked as a command's colour (null: the default). */
+static const field launch_fields[] = {
+    {"color", FIELD_CHOICE, F_ALLOW_BLANK | F_ALLOW_NULL, .choose = choose_color, .choices = color_choices},
+};
+static const schema launch_schema = SCHEMA("Launch", launch_fields, NULL);
+
+typedef struct launch {
+    const char *color;
+} launch;
+
+static int validate_launch(request *r, void *ctx)
 {
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return 0;
-    }
-    int found = order_find(r, r->captures[0], id);
-    if (found <= 0) {
-        respond_missing(r, found);
-        return 0;
-    }
-    return 1;
+    record *body = view_validate(r, &launch_schema, false);
+    if (!body)
+        return VIEW_ANSWERED;
+    ((launch *)ctx)->color = body->v[0].state == VALUE_SET ? body->v[0].s : "g";
+    return VIEW_DONE;
 }
 
-static void finish(request *r, int64_t id)
-{
-    if (store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    /* read after the commit, in a read snapshot of its own */
-    if (store_begin_read(r->db) < 0 || order_respond(r, 200, id) < 0)
-        respond_store_error(r);
-    store_rollback(r->db);
-}
+/* An item to light, read before lighting (lighting runs statements of its own). */
+typedef struct pick {
+    int64_t item, remaining, device;
+    const char *sku, *line3, *location, *order_number;
+} pick;
 
-/* The colour of the body, checked as a device command checks it. */
-static const char *launch_color(request *r, json_object **errors)
+static int apply_launch(request *r, void *ctx)
 {
-    json_object *in = api_input(r), *color = NULL;
-    if (!json_object_is_type(in, json_type_object) || !json_object_object_get_ex(in, "color", &color))
-        return "g";
-    json_object *probe = json_object_new_object();
-    json_object_object_add(probe, "command", json_object_new_string("pick"));
-    json_object_object_add(probe, "color", json_object_get(color));
-    device_command *dc = device_command_parse(r, probe, errors);
-    json_object_put(probe);
-    if (!dc)
-        return NULL;
-    return json_object_is_type(color, json_type_null) ? "g" : json_object_get_string(color);
-}
-
-void order_launch(request *r)
-{
-    json_object *errors = NULL;
-    const char *color = launch_color(r, &errors);
-    if (!color) {
-        respond_validation(r, errors);
-        return;
-    }
     int64_t id;
-    if (!open_order(r, &id))
-        return;
+    int rc = order_lock(r, &id);
+    if (rc != VIEW_DONE)
+        return rc;
     store_stmt *st = store_prepare(r->db,
         "SELECT i.id, i.sku, i.name, i.description, i.ordered_quantity - i.quantity_fulfilled, "
         "i.device_ref, i.warehouse_location, o.order_number "
         "FROM items i JOIN shipments s ON s.id = i.shipment_id JOIN orders o ON o.id = s.order_id "
         "WHERE o.id = $1 AND i.quantity_fulfilled < i.ordered_quantity ORDER BY i.id");
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, id);
-    /* collect first: lighting runs statements of its own */
-    typedef struct pick {
-        int64_t item, remaining, device;
-        const char *sku, *line3, *location, *order_number;
-    } pick;
     size_t n = 0, cap = 0;
-    int rc;
     pick *picks = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
         picks = arena_grow(r->arena, picks, n, &cap, sizeof *picks);
@@ -119,91 +92,67 @@ void order_launch(request *r)
         p->order_number = arena_strdup(r->arena, store_col_text(st, 7, NULL));
     }
     store_reset(st);
-    if (rc < 0) {
-        respond_store_error(r);
-        return;
-    }
+    if (rc < 0)
+        return rc;
+    const char *color = ((launch *)ctx)->color;
     for (size_t i = 0; i < n; i++) {
         pick *p = &picks[i];
-        json_object *cmd = json_object_new_object();
-        json_object_object_add(cmd, "command", json_object_new_string("pick"));
-        json_object_object_add(cmd, "line1", json_object_new_string(p->order_number));
-        json_object_object_add(cmd, "line2", json_object_new_string(p->sku));
-        json_object_object_add(cmd, "line3", json_object_new_string(p->line3));
-        json_object_object_add(cmd, "quantity", json_object_new_int64(p->remaining));
-        json_object_object_add(cmd, "nonce",
-                               json_object_new_string(arena_printf(r->arena, "item:%lld", (long long)p->item)));
-        json_object_object_add(cmd, "seconds", json_object_new_int(0));
-        json_object_object_add(cmd, "color", json_object_new_string(color));
-        json_object *cmd_errors = NULL;
-        device_command *dc = device_command_parse(r, cmd, &cmd_errors);
-        json_object_put(cmd);
-        if (!dc) {   /* stored values always make a valid command; a bug if not */
-            json_object_put(cmd_errors);
-            respond_server_error(r, "launch: a stored item made an invalid command");
-            store_rollback(r->db);
-            return;
-        }
+        device_command c = {
+            .command = "pick",
+            .line = {p->order_number, p->sku, p->line3, "", ""},
+            .color = color, .arrow = "", .sound = "", .barcode = "", .qrcode = "", .icon = "",
+            .has_quantity = true, .quantity = p->remaining,
+            .nonce = arena_printf(r->arena, "item:%lld", (long long)p->item),
+        };
         device_target one = {p->device, NULL}, *targets = &one;
         int ntargets = p->device ? 1 : devices_at_location(r, p->location, &targets);
-        if (ntargets < 0) {
-            respond_store_error(r);
-            return;
-        }
+        if (ntargets < 0)
+            return ntargets;
         for (int k = 0; k < ntargets; k++)
-            if (device_command_show(r, targets[k].row, dc, targets[k].arrow, 0) < 0) {
-                respond_store_error(r);
-                return;
-            }
+            if ((rc = command_show(r, targets[k].row, &c, targets[k].arrow, 0)) != VIEW_DONE)
+                return rc;
     }
-    if (set_status(r, id, n ? "launched" : "complete") < 0) {
-        respond_store_error(r);
-        return;
-    }
-    finish(r, id);
+    if ((rc = set_status(r, id, n ? "launched" : "complete", false)) != VIEW_DONE)
+        return rc;
+    return order_respond(r, 200, id);
 }
 
-void order_abort(request *r)
+int order_launch(request *r)
+{
+    launch l = {0};
+    return view_write(r, validate_launch, apply_launch, &l);
+}
+
+static int apply_abort(request *r, void *ctx)
 {
     int64_t id;
-    if (!open_order(r, &id))
-        return;
+    int rc = order_lock(r, &id);
+    if (rc != VIEW_DONE)
+        return rc;
     store_stmt *st = store_prepare(r->db,
         "SELECT i.id FROM items i JOIN shipments s ON s.id = i.shipment_id WHERE s.order_id = $1 ORDER BY i.id");
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, id);
     size_t n = 0, cap = 0;
-    int rc;
     int64_t *items = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
         items = arena_grow(r->arena, items, n, &cap, sizeof *items);
         items[n++] = store_col_int(st, 0);
     }
     store_reset(st);
-    if (rc < 0) {
-        respond_store_error(r);
-        return;
-    }
+    if (rc < 0)
+        return rc;
     for (size_t i = 0; i < n; i++)
-        if (device_clear_by_nonce(r, arena_printf(r->arena, "item:%lld", (long long)items[i])) < 0) {
-            respond_store_error(r);
-            return;
-        }
+        if ((rc = commands_clear_nonce(r, arena_printf(r->arena, "item:%lld", (long long)items[i]))) != VIEW_DONE)
+            return rc;
     /* a complete order stays complete; anything else is aborted */
-    st = store_prepare(r->db,
-        "UPDATE orders SET status = 'aborted', modified = $2 WHERE id = $1 AND status <> 'complete'");
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
-    store_bind_int(st, 1, id);
-    store_bind_int(st, 2, datetime_now());
-    if (store_exec_int(st, NULL) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    finish(r, id);
+    if ((rc = set_status(r, id, "aborted", true)) != VIEW_DONE)
+        return rc;
+    return order_respond(r, 200, id);
+}
+
+int order_abort(request *r)
+{
+    return view_write(r, NULL, apply_abort, NULL);
 }

@@ -16,8 +16,10 @@
  * Both logins set the cookies sessionid (HttpOnly) and csrftoken (readable
  * by the page's scripts, as Django's), SameSite=Lax, Secure over https.
  * The session's CSRF token is new at each login; auth.c checks it on
- * every unsafe request a session cookie authenticates. Passwords are
- * checked before the write transaction opens (slow on purpose).
+ * every unsafe request a session cookie authenticates. Logins run on the
+ * login pool (api.h's ROUTE_LOGIN); passwords are checked before the write
+ * transaction opens (slow on purpose), and repeated failures are
+ * throttled per username and per client address (throttle.h).
  */
 #include <string.h>
 
@@ -30,6 +32,8 @@
 #include "api/resources.h"
 #include "api/respond.h"
 #include "api/tenants.h"
+#include "api/throttle.h"
+#include "api/views.h"
 
 #define CSRF_COOKIE_SECONDS 31449600   /* Django's CSRF_COOKIE_AGE: a year */
 
@@ -110,62 +114,96 @@ static void login_form(request *r, int status, const char *next, const char *err
     browsable_login_page(r, status, safe_next(next, "/api/"), csrf, error);
 }
 
-void login_page(request *r)
+int login_page(request *r)
 {
     login_form(r, 200, request_query(r, "next"), NULL);
+    return VIEW_DONE;
 }
 
-void login_submit(request *r)
+/*
+ * The password check (slow), throttled: 1 the user's (*user, *customer),
+ * 0 wrong (counted) or throttled (*wait > 0: the seconds to wait; nothing
+ * was checked), or a store error.
+ */
+static int check_password(request *r, const char *username, const char *password, int64_t *user,
+                          int64_t *customer, int *wait)
+{
+    *wait = throttle_wait(username, r->client_ip);
+    if (*wait) {
+        throttle_hit();
+        return 0;
+    }
+    int ok = username && password && *username && *password
+                 ? user_check_password(r->db, username, password, user, customer)
+                 : 0;
+    if (ok == 0)
+        throttle_failed(username, r->client_ip);
+    else if (ok > 0)
+        throttle_succeeded(username);
+    return ok < 0 ? STORE_ERROR : ok;
+}
+
+typedef struct session_login {
+    int64_t user, customer;
+    const char *next;    /* the form's: answer with a redirect; NULL: §2.1's JSON */
+} session_login;
+
+static int start_session(request *r, void *ctx)
+{
+    session_login *l = ctx;
+    session_grant g;
+    int rc = grant_sweep(r->db);
+    if (rc >= 0)
+        rc = grant_session(r->db, l->customer, l->user, &g);
+    if (rc < 0)
+        return STORE_ERROR;
+    set_session_cookies(r, &g);
+    if (l->next) {
+        redirect(r, safe_next(l->next, "/api/"));
+        return VIEW_DONE;
+    }
+    request_add_header(r, "Cache-Control", "no-store");
+    jw w;
+    jw_init(&w, 128);
+    jw_obj(&w);
+    jw_key(&w, "token");
+    jw_cstr(&w, g.csrf);
+    jw_key(&w, "apikey");
+    jw_cstr(&w, g.apikey);
+    jw_obj_end(&w);
+    respond_json(r, 200, &w);
+    return VIEW_DONE;
+}
+
+int login_submit(request *r)
 {
     const char *next = form_text(r, "next");
     const char *cookie = request_cookie(r, "csrftoken"), *sent = form_text(r, "csrfmiddlewaretoken");
     if (!cookie || !*cookie || !sent || !*sent) {
         login_form(r, 403, next, "CSRF Failed: CSRF token missing.");
-        return;
+        return VIEW_DONE;
     }
     if (strcmp(cookie, sent) != 0) {
         login_form(r, 403, next, "CSRF Failed: CSRF token incorrect.");
-        return;
+        return VIEW_DONE;
     }
-    const char *username = form_text(r, "username"), *password = form_text(r, "password");
-    int64_t user = 0, customer = 0;
-    int ok = username && password && *username && *password
-                 ? user_check_password(r->db, username, password, &user, &customer)
-                 : 0;
-    if (ok < 0) {
-        respond_server_error(r, store_errmsg(r->db));
-        return;
+    session_login l = {.next = next ? next : ""};
+    int wait;
+    int ok = check_password(r, form_text(r, "username"), form_text(r, "password"), &l.user, &l.customer, &wait);
+    if (ok < 0)
+        return ok;
+    if (wait) {
+        login_form(r, 429, next, arena_printf(r->arena, "Too many failed logins. Try again in %d seconds.", wait));
+        request_add_header(r, "Retry-After", arena_printf(r->arena, "%d", wait));
+        return VIEW_DONE;
     }
     if (!ok) {
         login_form(r, 200, next,
                    "Please enter a correct username and password. Note that both fields may be "
                    "case-sensitive.");
-        return;
+        return VIEW_DONE;
     }
-    session_grant g;
-    if (store_begin_write(r->db) < 0 || grant_sweep(r->db) < 0 ||
-        grant_session(r->db, customer, user, &g) < 0 || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    set_session_cookies(r, &g);
-    redirect(r, safe_next(next, "/api/"));
-}
-
-/* End the session a cookie names, if it is live. */
-static bool end_cookie_session(request *r)
-{
-    const char *sid = request_cookie(r, "sessionid");
-    if (!sid || !*sid)
-        return true;
-    session_info s;
-    int found = grant_session_lookup(r->db, r->arena, sid, &s);
-    if (found < 0)
-        return false;
-    if (found == 0)
-        return true;
-    return store_begin_write(r->db) >= 0 && grant_session_end(r->db, s.ref) >= 0 &&
-           store_commit(r->db) >= 0;
+    return view_write(r, NULL, start_session, &l);
 }
 
 static void clear_cookies(request *r)
@@ -173,17 +211,27 @@ static void clear_cookies(request *r)
     set_cookie(r, "sessionid", "\"\"", 0, true);
 }
 
-void logout_page(request *r)
+/* End the session a cookie names, if it is live. */
+static int end_cookie_session(request *r, void *ctx)
+{
+    const char *sid = request_cookie(r, "sessionid");
+    session_info s;
+    int found = sid && *sid ? grant_session_lookup(r->db, r->arena, sid, &s) : 0;
+    if (found > 0 && grant_session_end(r->db, s.ref) < 0)
+        found = -1;
+    if (found < 0)
+        return STORE_ERROR;
+    clear_cookies(r);
+    redirect(r, safe_next(ctx, "/api/auth/login/"));
+    return VIEW_DONE;
+}
+
+int logout_page(request *r)
 {
     const char *next = r->method == HTTP_POST ? form_text(r, "next") : NULL;
     if (!next)
         next = request_query(r, "next");
-    if (!end_cookie_session(r)) {
-        respond_store_error(r);
-        return;
-    }
-    clear_cookies(r);
-    redirect(r, safe_next(next, "/api/auth/login/"));
+    return view_write(r, NULL, end_cookie_session, (void *)next);
 }
 
 static const char *input_text(json_object *in, const char *name)
@@ -195,50 +243,31 @@ static const char *input_text(json_object *in, const char *name)
     return json_object_get_string(v);
 }
 
-void user_login(request *r)
+int user_login(request *r)
 {
-    const char *username = input_text(api_input(r), "username");
-    const char *password = input_text(api_input(r), "password");
-    int64_t user = 0, customer = 0;
-    int ok = username && password && *username && *password
-                 ? user_check_password(r->db, username, password, &user, &customer)
-                 : 0;
-    if (ok < 0) {
-        respond_server_error(r, store_errmsg(r->db));
-        return;
+    session_login l = {0};
+    int wait;
+    int ok = check_password(r, input_text(api_input(r), "username"), input_text(api_input(r), "password"),
+                            &l.user, &l.customer, &wait);
+    if (ok < 0)
+        return ok;
+    if (wait) {
+        respond_throttled(r, wait);
+        return VIEW_DONE;
     }
     if (!ok) {
         request_add_header(r, "WWW-Authenticate", "Token");
         respond_error(r, 401, "Invalid username/password.");
-        return;
+        return VIEW_DONE;
     }
-    session_grant g;
-    if (store_begin_write(r->db) < 0 || grant_sweep(r->db) < 0 ||
-        grant_session(r->db, customer, user, &g) < 0 || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    set_session_cookies(r, &g);
-    request_add_header(r, "Cache-Control", "no-store");
-    jw w;
-    jw_init(&w, 128);
-    jw_obj(&w);
-    jw_key(&w, "token");
-    jw_cstr(&w, g.csrf);
-    jw_key(&w, "apikey");
-    jw_cstr(&w, g.apikey);
-    jw_obj_end(&w);
-    respond_json(r, 200, &w);
+    return view_write(r, NULL, start_session, &l);
 }
 
-void user_logout(request *r)
+static int end_session(request *r, void *ctx)
 {
     if (r->session_ref) {
-        if (store_begin_write(r->db) < 0 || grant_session_end(r->db, r->session_ref) < 0 ||
-            store_commit(r->db) < 0) {
-            respond_store_error(r);
-            return;
-        }
+        if (grant_session_end(r->db, r->session_ref) < 0)
+            return STORE_ERROR;
         clear_cookies(r);
     }
     jw w;
@@ -248,4 +277,10 @@ void user_logout(request *r)
     jw_cstr(&w, "Successfully logged out.");
     jw_obj_end(&w);
     respond_json(r, 200, &w);
+    return VIEW_DONE;
+}
+
+int user_logout(request *r)
+{
+    return view_write(r, NULL, end_session, NULL);
 }

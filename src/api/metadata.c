@@ -191,7 +191,7 @@ void metadata_respond(request *r, const route *rt)
 {
     const char *actions[2];
     int n = 0;
-    if (rt->input) {
+    if (route_input(rt)) {
         if (rt->post)
             actions[n++] = "POST";
         if (rt->put && object_exists(r, rt))
@@ -199,6 +199,6 @@ void metadata_respond(request *r, const route *rt)
     }
     jw w;
     jw_init(&w, 2048);
-    render_metadata(&w, rt->name, rt->input, actions, n, rt->flags & ROUTE_XML);
+    render_metadata(&w, rt->name, route_input(rt), actions, n, rt->flags & ROUTE_XML);
     respond_json(r, 200, &w);
 }

@@ -11,8 +11,9 @@
  * failure gets the error RFC 6749 §5.2 names. Every answer carries
  * Cache-Control: no-store (§5.1).
  *
- * The password check runs before the write transaction opens: it is slow
- * on purpose and must not hold the database's write lock.
+ * The password check runs on the login pool (api.h's ROUTE_LOGIN) before
+ * the write transaction opens: it is slow on purpose and must not hold the
+ * database's write lock. Failures are throttled (throttle.h).
  */
 #include <sodium.h>
 #include <string.h>
@@ -24,6 +25,8 @@
 #include "api/json.h"
 #include "api/resources.h"
 #include "api/respond.h"
+#include "api/throttle.h"
+#include "api/views.h"
 #include "core/util.h"
 
 static void oauth_error(request *r, int status, const char *error)
@@ -102,95 +105,103 @@ static bool client_credentials(request *r, const char **id, const char **secret)
     return true;
 }
 
-static void password_grant(request *r, const oauth_client_match *clients, int nclients)
+typedef struct grant {
+    int64_t customer, user, client_ref;
+    int64_t refs[OAUTH_CLIENT_MATCH_MAX];
+    int nrefs;
+} grant;
+
+static int issue_tokens(request *r, void *ctx)
+{
+    grant *g = ctx;
+    token_pair t;
+    if (grant_sweep(r->db) < 0 || grant_tokens(r->db, g->customer, g->user, g->client_ref, &t) < 0)
+        return STORE_ERROR;
+    tokens_answer(r, &t);
+    return VIEW_DONE;
+}
+
+static int password_grant(request *r, const oauth_client_match *clients, int nclients)
 {
     const char *username = param(r, "username"), *password = param(r, "password");
-    int64_t user = 0, customer = 0;
-    int ok = user_check_password(r->db, username, password, &user, &customer);
-    if (ok < 0) {
-        respond_server_error(r, store_errmsg(r->db));
-        return;
+    int wait = throttle_wait(username, r->client_ip);
+    if (wait) {
+        throttle_hit();
+        respond_throttled(r, wait);
+        return VIEW_DONE;
     }
+    grant g = {0};
+    int ok = user_check_password(r->db, username, password, &g.user, &g.customer);
+    if (ok < 0)
+        return STORE_ERROR;
+    if (ok)
+        throttle_succeeded(username);
+    else
+        throttle_failed(username, r->client_ip);
     /* the client must be registered by the user's own customer */
-    int64_t client_ref = 0;
     for (int i = 0; ok && i < nclients; i++)
-        if (clients[i].customer_id == customer)
-            client_ref = clients[i].ref;
-    if (!ok || !client_ref) {
+        if (clients[i].customer_id == g.customer)
+            g.client_ref = clients[i].ref;
+    if (!ok || !g.client_ref) {
         oauth_error(r, 400, "invalid_grant");
-        return;
+        return VIEW_DONE;
     }
-    token_pair t;
-    if (store_begin_write(r->db) < 0 || grant_sweep(r->db) < 0 ||
-        grant_tokens(r->db, customer, user, client_ref, &t) < 0 || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    tokens_answer(r, &t);
+    return view_write(r, NULL, issue_tokens, &g);
 }
 
-static void refresh_grant(request *r, const oauth_client_match *clients, int nclients)
+static int rotate_tokens(request *r, void *ctx)
 {
-    int64_t refs[OAUTH_CLIENT_MATCH_MAX];
-    for (int i = 0; i < nclients; i++)
-        refs[i] = clients[i].ref;
+    grant *g = ctx;
     token_pair t;
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    int done = grant_refresh(r->db, param(r, "refresh_token"), refs, nclients, &t);
-    if (done <= 0) {
-        store_rollback(r->db);
-        if (done < 0)
-            respond_server_error(r, store_errmsg(r->db));
-        else
-            oauth_error(r, 400, "invalid_grant");
-        return;
-    }
-    if (store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    tokens_answer(r, &t);
+    int done = grant_refresh(r->db, param(r, "refresh_token"), g->refs, g->nrefs, &t);
+    if (done < 0)
+        return STORE_ERROR;
+    if (done == 0)
+        oauth_error(r, 400, "invalid_grant");
+    else
+        tokens_answer(r, &t);
+    return VIEW_DONE;
 }
 
-void oauth_token(request *r)
+static int refresh_grant(request *r, const oauth_client_match *clients, int nclients)
+{
+    grant g = {.nrefs = nclients};
+    for (int i = 0; i < nclients; i++)
+        g.refs[i] = clients[i].ref;
+    return view_write(r, NULL, rotate_tokens, &g);
+}
+
+int oauth_token(request *r)
 {
     request_add_header(r, "Cache-Control", "no-store");
     request_add_header(r, "Pragma", "no-cache");
-    const char *grant = param(r, "grant_type");
-    bool by_password = grant && strcmp(grant, "password") == 0;
-    bool by_refresh = grant && strcmp(grant, "refresh_token") == 0;
-    if (!grant) {
+    const char *grant_type = param(r, "grant_type");
+    bool by_password = grant_type && strcmp(grant_type, "password") == 0;
+    bool by_refresh = grant_type && strcmp(grant_type, "refresh_token") == 0;
+    if (!grant_type) {
         oauth_error(r, 400, "invalid_request");
-        return;
+        return VIEW_DONE;
     }
     if (!by_password && !by_refresh) {
         oauth_error(r, 400, "unsupported_grant_type");
-        return;
+        return VIEW_DONE;
     }
     if (by_password ? !param(r, "username") || !param(r, "password") : !param(r, "refresh_token")) {
         oauth_error(r, 400, "invalid_request");
-        return;
+        return VIEW_DONE;
     }
     const char *id, *secret;
     if (!client_credentials(r, &id, &secret) || !id || !secret) {
         oauth_error(r, 401, "invalid_client");
-        return;
+        return VIEW_DONE;
     }
     oauth_client_match clients[OAUTH_CLIENT_MATCH_MAX];
     int nclients = oauth_client_check(r->db, id, secret, clients, OAUTH_CLIENT_MATCH_MAX);
-    if (nclients < 0) {
-        respond_server_error(r, store_errmsg(r->db));
-        return;
-    }
+    if (nclients < 0)
+        return STORE_ERROR;
     if (nclients == 0) {
         oauth_error(r, 401, "invalid_client");
-        return;
+        return VIEW_DONE;
     }
-    if (by_password)
-        password_grant(r, clients, nclients);
-    else
-        refresh_grant(r, clients, nclients);
+    return by_password ? password_grant(r, clients, nclients) : refresh_grant(r, clients, nclients);
 }

@@ -115,7 +115,7 @@ typedef struct component {
     char name[80];
 } component;
 
-typedef struct doc {
+typedef struct openapi_doc {
     json_object *paths, *schemas, *operation_ids;
     component known[MAX_COMPONENTS];
     int nknown;
@@ -568,23 +568,6 @@ static void path_template(const char *pattern, char *out, size_t size, char name
 }
 
 /* The pattern with every capture as "{}" and no trailing slash, to compare. */
-static void pattern_key(const char *pattern, char *out, size_t size)
-{
-    size_t o = 0;
-    for (const char *p = pattern; *p && o + 3 < size; p++) {
-        out[o++] = *p;
-        if (*p == '{') {
-            const char *close = strchr(p, '}');
-            if (!close)
-                break;
-            out[o++] = '}';
-            p = close;
-        }
-    }
-    while (o > 1 && out[o - 1] == '/')
-        o--;
-    out[o] = '\0';
-}
 
 static const struct {
     const char *name, *description;
@@ -792,13 +775,13 @@ static const char *with_article(const schema *sc, char *buf, size_t size)
 /* What a body that may be either of two declarations looks like. */
 static json_object *input_schema(doc *d, const route *rt, bool patched)
 {
-    json_object *main = schema_ref(component_for(d, rt->input, patched));
+    json_object *main = schema_ref(component_for(d, route_input(rt), patched));
     if (!rt->input_alt)
         return main;
     return either("anyOf", main, schema_ref(component_for(d, rt->input_alt, patched)));
 }
 
-static const schema *output_of(const route *rt) { return rt->output ? rt->output : rt->input; }
+static const schema *output_of(const route *rt) { return rt->output ? rt->output : route_input(rt); }
 
 static void describe_list(doc *d, const route *rt, json_object *item)
 {
@@ -846,12 +829,12 @@ static void describe_list(doc *d, const route *rt, json_object *item)
         op_common_answers(&o, rt, M_GET);
         op_end(&o, item, M_GET);
     }
-    if (rt->post && rt->input) {
-        json_object *in = schema_ref(component_for(d, rt->input, false));
+    if (rt->post && route_input(rt)) {
+        json_object *in = schema_ref(component_for(d, route_input(rt), false));
         if (rt->flags & ROUTE_UPSERT) {
-            snprintf(text, sizeof text, "Create or update %ss: one, or a list", rt->input->name);
+            snprintf(text, sizeof text, "Create or update %ss: one, or a list", route_input(rt)->name);
             op_begin(d, &o, rt, "upsert", text, NULL);
-            op_body(&o, either("oneOf", in, array_of(schema_ref(component_for(d, rt->input, false)))),
+            op_body(&o, either("oneOf", in, array_of(schema_ref(component_for(d, route_input(rt), false)))),
                     "One object or a list of them; each is matched to a known one by its id field "
                     "and replaces it, or is created. All or nothing.");
             json_object *created = response("Stored.", "application/json", schema_ref("UpsertResult"));
@@ -859,7 +842,7 @@ static void describe_list(doc *d, const route *rt, json_object *item)
             op_answer(&o, 201, created);
             op_answer_ref(&o, 400, "ListValidationFailed");
         } else {
-            snprintf(text, sizeof text, "Create %s", with_article(rt->input, one, sizeof one));
+            snprintf(text, sizeof text, "Create %s", with_article(route_input(rt), one, sizeof one));
             op_begin(d, &o, rt, "create", text, NULL);
             op_body(&o, in, NULL);
             json_object *created = response("Created: the object as stored.", "application/json",
@@ -889,7 +872,7 @@ static void describe_detail(doc *d, const route *rt, json_object *item)
         case M_PUT:
             if (rt->input_alt)
                 snprintf(text, sizeof text, "Send %s a %s, or a %s update", one,
-                         rt->input->name, rt->input_alt->name);
+                         route_input(rt)->name, rt->input_alt->name);
             else
                 snprintf(text, sizeof text, "Replace %s", one);
             break;
@@ -897,10 +880,10 @@ static void describe_detail(doc *d, const route *rt, json_object *item)
         case M_DELETE: snprintf(text, sizeof text, "Delete %s", one); break;
         }
         op_begin(d, &o, rt, actions[m], text, NULL);
-        if (rt->input && (m == M_POST || m == M_PUT))
+        if (route_input(rt) && (m == M_POST || m == M_PUT))
             op_body(&o, input_schema(d, rt, false),
                     rt->input_alt ? "Which of the two it is follows from the fields given." : NULL);
-        if (rt->input && m == M_PATCH)
+        if (route_input(rt) && m == M_PATCH)
             op_body(&o, input_schema(d, rt, true), NULL);
         if (m == M_DELETE)
             op_answer(&o, 204, response("Deleted.", NULL, NULL));
@@ -919,7 +902,7 @@ static void describe_bulk(doc *d, const route *rt, json_object *item)
     char text[200];
     const schema *out = output_of(rt);
     op o;
-    if (!rt->post || !rt->input)
+    if (!rt->post || !route_input(rt))
         return;
     snprintf(text, sizeof text, "Apply a list of entries to %ss", out->name);
     op_begin(d, &o, rt, "apply", text, NULL);
@@ -1000,7 +983,7 @@ static json_object *form_body(op *o, const char *const *names, const char *const
     return props;
 }
 
-static void describe_root(doc *d, const route *rt, json_object *item)
+void describe_root(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_GET))
@@ -1032,7 +1015,7 @@ static void describe_root(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
-static void describe_token(doc *d, const route *rt, json_object *item)
+void describe_token(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_POST))
@@ -1087,7 +1070,7 @@ static void describe_token(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_POST);
 }
 
-static void describe_user_login(doc *d, const route *rt, json_object *item)
+void describe_user_login(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_POST))
@@ -1114,7 +1097,7 @@ static void describe_user_login(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_POST);
 }
 
-static void describe_user_logout(doc *d, const route *rt, json_object *item)
+void describe_user_logout(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_POST))
@@ -1126,7 +1109,7 @@ static void describe_user_logout(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_POST);
 }
 
-static void describe_auth_login(doc *d, const route *rt, json_object *item)
+void describe_auth_login(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (route_has(rt, M_GET)) {
@@ -1149,7 +1132,7 @@ static void describe_auth_login(doc *d, const route *rt, json_object *item)
     }
 }
 
-static void describe_auth_logout(doc *d, const route *rt, json_object *item)
+void describe_auth_logout(doc *d, const route *rt, json_object *item)
 {
     op o;
     for (int m = M_GET; m <= M_POST; m++) {
@@ -1163,7 +1146,7 @@ static void describe_auth_logout(doc *d, const route *rt, json_object *item)
     }
 }
 
-static void describe_schema(doc *d, const route *rt, json_object *item)
+void describe_schema(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_GET))
@@ -1176,7 +1159,7 @@ static void describe_schema(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
-static void describe_docs(doc *d, const route *rt, json_object *item)
+void describe_docs(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_GET))
@@ -1187,7 +1170,7 @@ static void describe_docs(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
-static void describe_docs_asset(doc *d, const route *rt, json_object *item)
+void describe_docs_asset(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_GET))
@@ -1208,7 +1191,7 @@ static void describe_docs_asset(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
-static void describe_healthz(doc *d, const route *rt, json_object *item)
+void describe_healthz(doc *d, const route *rt, json_object *item)
 {
     op o;
     if (!route_has(rt, M_GET))
@@ -1219,7 +1202,6 @@ static void describe_healthz(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
-typedef void (*describe_fn)(doc *d, const route *rt, json_object *item);
 
 /* §8's actions on an object, answered with that object: launch and abort
  * (the order), launchsequence (the sequence), the query-string API (the
@@ -1234,21 +1216,21 @@ static void describe_action(doc *d, const route *rt, json_object *item, int m, c
     op_end(&o, item, m);
 }
 
-static void describe_launch(doc *d, const route *rt, json_object *item)
+void describe_launch(doc *d, const route *rt, json_object *item)
 {
     if (route_has(rt, M_POST))
         describe_action(d, rt, item, M_POST, "Launch (or abort) the order's picks: body {} or {\"color\"}",
                         &order_schema, "The order, with its status.");
 }
 
-static void describe_launch_sequence(doc *d, const route *rt, json_object *item)
+void describe_launch_sequence(doc *d, const route *rt, json_object *item)
 {
     if (route_has(rt, M_GET))
         describe_action(d, rt, item, M_GET, "Launch or relaunch the sequence (lights its first group)",
                         &sequence_schema, "The sequence, with its status.");
 }
 
-static void describe_query_string(doc *d, const route *rt, json_object *item)
+void describe_query_string(doc *d, const route *rt, json_object *item)
 {
     if (route_has(rt, M_GET))
         describe_action(d, rt, item, M_GET,
@@ -1256,43 +1238,20 @@ static void describe_query_string(doc *d, const route *rt, json_object *item)
                         "follows the seconds", &device_schema, "The device.");
 }
 
-/* Routes without a schema, by pattern (captures as "{}", no trailing slash). */
-static const struct {
-    const char *pattern;
-    describe_fn describe;
-} described[] = {
-    {"/healthz", describe_healthz},
-    {"/api", describe_root},
-    {"/api/v1", describe_root},
-    {"/api/o/token", describe_token},
-    {"/api/user/login", describe_user_login},
-    {"/api/user/logout", describe_user_logout},
-    {"/api/auth/login", describe_auth_login},
-    {"/api/auth/logout", describe_auth_logout},
-    {"/api/schema", describe_schema},
-    {"/api/docs", describe_docs},
-    {"/api/docs/{}", describe_docs_asset},
-    {"/api/orders/{}/launch", describe_launch},
-    {"/api/orders/{}/abort", describe_launch},
-    {"/api/launchsequence/{}", describe_launch_sequence},
-    {"/api/{}/{}/{}/{}/{}/{}", describe_query_string},
-    {"/api/{}/{}/{}/{}/{}/{}/{}", describe_query_string},
-};
-
 /* A method a route has that nothing above described: it still appears. */
 static void describe_generic(doc *d, const route *rt, json_object *item, int m)
 {
     static const char *const actions[] = {"retrieve", "create", "update", "partial_update", "destroy"};
     op o;
     op_begin(d, &o, rt, actions[m], rt->name ? rt->name : rt->pattern, NULL);
-    if (rt->input && m != M_GET && m != M_DELETE)
-        op_body(&o, schema_ref(component_for(d, rt->input, m == M_PATCH)), NULL);
+    if (route_input(rt) && m != M_GET && m != M_DELETE)
+        op_body(&o, schema_ref(component_for(d, route_input(rt), m == M_PATCH)), NULL);
     if (rt->output)   /* e.g. an acknowledgement answers the device */
         op_answer_json(&o, 200, "The object.", schema_ref(component_for(d, rt->output, false)));
-    else if (rt->input && m == M_GET)   /* a bare list (location aliases) */
-        op_answer_json(&o, 200, "Every object, a bare list.", array_of(schema_ref(component_for(d, rt->input, false))));
-    else if (rt->input && m == M_POST)
-        op_answer_json(&o, 201, "The object created.", schema_ref(component_for(d, rt->input, false)));
+    else if (route_input(rt) && m == M_GET)   /* a bare list (location aliases) */
+        op_answer_json(&o, 200, "Every object, a bare list.", array_of(schema_ref(component_for(d, route_input(rt), false))));
+    else if (route_input(rt) && m == M_POST)
+        op_answer_json(&o, 201, "The object created.", schema_ref(component_for(d, route_input(rt), false)));
     else if (m == M_DELETE)
         op_answer(&o, 204, response("Deleted.", NULL, NULL));
     else
@@ -1303,7 +1262,7 @@ static void describe_generic(doc *d, const route *rt, json_object *item, int m)
 
 static void describe_route(doc *d, const route *rt)
 {
-    char path[256], names[MAX_CAPTURES][48], key[256];
+    char path[256], names[MAX_CAPTURES][48];
     int ncaptures = 0;
     path_template(rt->pattern, path, sizeof path, names, &ncaptures);
     json_object *item = NULL;
@@ -1328,10 +1287,8 @@ static void describe_route(doc *d, const route *rt)
     case VIEW_DETAIL: describe_detail(d, rt, item); break;
     case VIEW_BULK: describe_bulk(d, rt, item); break;
     case VIEW_OTHER:
-        pattern_key(rt->pattern, key, sizeof key);
-        for (size_t i = 0; i < sizeof described / sizeof described[0]; i++)
-            if (strcmp(described[i].pattern, key) == 0)
-                described[i].describe(d, rt, item);
+        if (rt->describe)
+            rt->describe(d, rt, item);
         break;
     }
     /* every method the route has is in the document, described or not */
@@ -1412,16 +1369,15 @@ json_object *openapi_document(void)
     return root;
 }
 
-void openapi_schema(request *r)
+int openapi_schema(request *r)
 {
     json_object *document = openapi_document();
-    if (!document) {
-        respond_server_error(r, "out of memory building the OpenAPI document");
-        return;
-    }
+    if (!document)
+        abort();
     jw w;
     jw_init(&w, 64 * 1024);
     jw_json(&w, document);
     json_object_put(document);
     respond_json(r, 200, &w);
+    return 0;
 }

@@ -3,17 +3,20 @@
  * what a button press or a scanner reports, with an optional
  * {"quantity": n}.
  *
- * One write transaction: the device's row is locked and its display read
- * (one past its expiry counts as none); the display is cleared; when its
- * nonce is "item:<id>" naming an item of the customer, n (default: the
- * quantity shown, 0 when none) is added to the item's quantity_fulfilled,
- * capped at ordered_quantity by the UPDATE itself, so acks racing for the
- * last units never over-count; a launched order whose every item is then
- * fulfilled becomes complete; a sequence step shown is reported done
- * (sequences.h); and the acknowledgement is queued for the customer's
- * callback url (callbacks.h), delivered by the worker after the commit,
- * never on this request. A device showing nothing is answered as it is:
- * nothing changes and nothing is queued (docs/decisions.md).
+ * In the request's transaction: what the device shows is read; the row it
+ * belongs to — the order of an "item:<id>" nonce, or the sequence of a step
+ * — is locked first, then the device, and what it shows read again (were
+ * it another command by then, the request runs again): the lock order of
+ * every writer of orders and sequences (views.h). The command is removed;
+ * when its nonce names an item of the customer, n (default: the quantity
+ * shown, 0 when none) is added to the item's quantity_fulfilled, capped at
+ * ordered_quantity by the UPDATE itself, so acks racing for the last units
+ * never over-count; a launched order whose every item is then fulfilled
+ * becomes complete; a sequence step shown is reported done (sequences.h);
+ * and the acknowledgement is queued for the customer's callback url
+ * (callbacks.h), delivered by the worker after the commit, never on this
+ * request. A device showing nothing is answered as it is: nothing changes
+ * and nothing is queued (docs/decisions.md).
  */
 #include <json-c/json.h>
 #include <stdint.h>
@@ -21,27 +24,26 @@
 
 #include "api/api.h"
 #include "api/callbacks.h"
+#include "api/commands.h"
 #include "api/devices.h"
 #include "api/resources.h"
 #include "api/respond.h"
 #include "api/sequences.h"
+#include "api/views.h"
 #include "core/datetime.h"
 #include "store/store.h"
-
-#define INT32_LIMIT 2147483647
 
 static const field ack_fields[] = {
     {"quantity", FIELD_INTEGER, 0, .min_value = 0, .max_value = INT32_LIMIT},
 };
 const schema ack_schema = SCHEMA("Acknowledgement", ack_fields, NULL);
 
-/* What a device showed when it was acknowledged. */
+/* What a device shows, as an acknowledgement sees it. */
 typedef struct shown {
-    bool any;             /* a display, not expired */
-    const char *nonce;    /* its nonce ("" when none) */
-    int64_t quantity;     /* its quantity, 0 when null */
-    bool is_step;         /* it shows a sequence step ... */
-    int64_t step;         /* ... this one */
+    int64_t command;      /* device_commands.id, 0: nothing shown */
+    const char *nonce;
+    int64_t quantity;     /* 0 when null */
+    int64_t step;         /* the sequence step shown, 0: none */
 } shown;
 
 /* The item id in a nonce "item:<id>" (written as launch writes it: no
@@ -59,107 +61,86 @@ static int64_t nonce_item(const char *nonce)
     return id;
 }
 
-/* The quantity in a stored display (rendered JSON), 0 when null. */
-static int64_t display_quantity(const char *display)
-{
-    json_object *d = json_tokener_parse(display), *q = NULL;
-    int64_t n = 0;
-    if (d && json_object_object_get_ex(d, "quantity", &q) && json_object_is_type(q, json_type_int))
-        n = json_object_get_int64(q);
-    json_object_put(d);
-    return n < 0 ? 0 : n;
-}
-
-/*
- * Find the customer's device and lock its row for this transaction (the
- * no-op UPDATE: on PostgreSQL a second ack of the same device waits here
- * and then reads what the first left, so one display is never credited
- * twice; SQLite's writers are serialised anyway), reading what it shows.
- * 1 found, 0 not, -1 db error.
- */
-static int lock_device(request *r, int64_t now, int64_t *row, shown *s)
+/* The device's newest live command. */
+static int read_shown(request *r, int64_t device, shown *s)
 {
     store_stmt *st = store_prepare(r->db,
-        "UPDATE devices SET updated = updated WHERE customer_id = $1 AND device_id = $2 "
-        "RETURNING id, display, display_nonce, display_expires, display_step");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_str(st, 2, r->captures[0]);
-    int rc = store_step(st);
-    if (rc == STORE_ROW) {
-        *row = store_col_int(st, 0);
-        bool expired = !store_col_null(st, 3) && store_col_int(st, 3) <= now;
-        s->any = !store_col_null(st, 1) && !expired;
-        if (s->any) {
-            s->quantity = display_quantity(store_col_text(st, 1, NULL));
-            s->nonce = arena_strdup(r->arena, store_col_text(st, 2, NULL));
-            s->is_step = !store_col_null(st, 4);
-            s->step = s->is_step ? store_col_int(st, 4) : 0;
-        }
-    }
-    store_reset(st);
-    return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
-}
-
-static int clear_display(request *r, int64_t row, int64_t now)
-{
-    store_stmt *st = store_prepare(r->db,
-        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $2 WHERE id = $1");
+        "SELECT id, nonce, quantity, step_ref FROM device_commands WHERE device_ref = $1 "
+        "AND (expires IS NULL OR expires > $2) ORDER BY id DESC LIMIT 1");
     if (!st)
         return STORE_ERROR;
-    store_bind_int(st, 1, row);
-    store_bind_int(st, 2, now);
-    return store_exec_int(st, NULL);
+    store_bind_int(st, 1, device);
+    store_bind_int(st, 2, datetime_now());
+    *s = (shown){0};
+    int rc = store_step(st);
+    if (rc == STORE_ROW) {
+        s->command = store_col_int(st, 0);
+        s->nonce = arena_strdup(r->arena, store_col_text(st, 1, NULL));
+        s->quantity = store_col_null(st, 2) ? 0 : store_col_int(st, 2);
+        s->step = store_col_null(st, 3) ? 0 : store_col_int(st, 3);
+    }
+    store_reset(st);
+    return rc < 0 ? rc : VIEW_DONE;
+}
+
+/* Lock the row that owns what is shown (the item's order, the step's
+ * sequence), before the device. *order gets the order (0: none). */
+static int lock_owner(request *r, const shown *s, int64_t *order)
+{
+    *order = 0;
+    int64_t item = nonce_item(s->nonce ? s->nonce : "");
+    const char *find = item ? "SELECT s.order_id FROM items i JOIN shipments s ON s.id = i.shipment_id "
+                              "WHERE i.id = $1 AND i.customer_id = $2"
+                     : s->step ? "SELECT q.id FROM sequence_steps st JOIN sequences q ON q.id = st.sequence_id "
+                                 "WHERE st.id = $1 AND q.customer_id = $2"
+                               : NULL;
+    if (!find)
+        return VIEW_DONE;
+    store_stmt *st = store_prepare(r->db, find);
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, item ? item : s->step);
+    store_bind_int(st, 2, r->customer_id);
+    int64_t owner = 0;
+    int rc = store_exec_int(st, &owner);
+    if (rc != STORE_ROW)
+        return rc < 0 ? rc : VIEW_DONE;   /* an item or step of nobody's: nothing to lock */
+    st = store_prepare(r->db, item ? "SELECT id FROM orders WHERE id = $1 FOR UPDATE"
+                                   : "SELECT id FROM sequences WHERE id = $1 FOR UPDATE");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, owner);
+    if ((rc = store_exec_int(st, NULL)) < 0)
+        return rc;
+    if (item && rc == STORE_ROW)
+        *order = owner;
+    return VIEW_DONE;
 }
 
 /*
  * Add qty to the item's quantity_fulfilled, never past ordered_quantity
  * (and never lowering one already past it), then complete its order when
- * the order is launched and every item of it is fulfilled. An item that
- * is not the customer's is left alone. 0 ok, < 0 db error.
+ * the order is launched and every item of it is fulfilled. The order is
+ * locked already.
  */
-static int credit_item(request *r, int64_t item, int64_t qty, int64_t now)
+static int credit_item(request *r, int64_t order, int64_t item, int64_t qty, int64_t now)
 {
-    store_stmt *st = store_prepare(r->db,
-        "SELECT s.order_id FROM items i JOIN shipments s ON s.id = i.shipment_id "
-        "WHERE i.id = $1 AND i.customer_id = $2");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_int(st, 1, item);
-    store_bind_int(st, 2, r->customer_id);
-    int64_t order = 0;
-    int rc = store_exec_int(st, &order);
-    if (rc != STORE_ROW)
-        return rc;   /* no such item of this customer: nothing to credit */
-    /* Lock the order before the item: an order PUT/DELETE locks the order
-     * and then its items, so taking them in that order here too means the
-     * two never wait for each other in a circle (PostgreSQL). */
-    st = store_prepare(r->db, "UPDATE orders SET modified = modified WHERE id = $1");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_int(st, 1, order);
-    if ((rc = store_exec_int(st, NULL)) < 0)
-        return rc;
     /* CASE rather than min()/LEAST(): the same text on SQLite and PostgreSQL */
-    st = store_prepare(r->db,
+    store_stmt *st = store_prepare(r->db,
         "UPDATE items SET quantity_fulfilled = CASE "
         "WHEN quantity_fulfilled + $2 <= ordered_quantity THEN quantity_fulfilled + $2 "
         "WHEN quantity_fulfilled > ordered_quantity THEN quantity_fulfilled "
         "ELSE ordered_quantity END "
-        "WHERE id = $1 AND $2 > 0 AND quantity_fulfilled < ordered_quantity RETURNING id");
+        "WHERE id = $1 AND customer_id = $3 AND $2 > 0 AND quantity_fulfilled < ordered_quantity RETURNING id");
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, item);
     store_bind_int(st, 2, qty);
-    rc = store_exec_int(st, NULL);
+    store_bind_int(st, 3, r->customer_id);
+    int rc = store_exec_int(st, NULL);
     if (rc < 0)
         return rc;
-    /* The item changed, so did its order. Updating the order also locks its
-     * row before the check below: of two acks finishing an order's last two
-     * items at once (PostgreSQL), the later one waits here and its check
-     * then sees both. */
-    if (rc == STORE_ROW) {
+    if (rc == STORE_ROW) {   /* the item changed, so did its order */
         st = store_prepare(r->db, "UPDATE orders SET modified = $2 WHERE id = $1");
         if (!st)
             return STORE_ERROR;
@@ -177,49 +158,64 @@ static int credit_item(request *r, int64_t item, int64_t qty, int64_t now)
     store_bind_int(st, 1, order);
     store_bind_int(st, 2, now);
     rc = store_exec_int(st, NULL);
-    return rc < 0 ? rc : 0;
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
-void device_ack(request *r)
+typedef struct ack {
+    record *body;
+    bool queued;
+} ack;
+
+static int validate_ack(request *r, void *ctx)
 {
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    int64_t now = datetime_now(), row = 0;
-    shown s = {0};
-    int found = lock_device(r, now, &row, &s);
+    ack *a = ctx;
+    int64_t device;
+    int found = view_find(r, &devices_resource, false, &device);
     if (found <= 0) {
-        respond_missing(r, found);
-        return;
+        if (found == 0)
+            respond_error(r, 404, "Not found.");
+        return found < 0 ? found : VIEW_ANSWERED;
     }
-    validation v = {.r = r};
-    json_object *errors = NULL;
-    record *ack = validate_object(&v, &ack_schema, api_input(r), &errors);
-    if (!ack) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-        return;
+    a->body = view_validate(r, &ack_schema, false);
+    return a->body ? VIEW_DONE : VIEW_ANSWERED;
+}
+
+static int apply_ack(request *r, void *ctx)
+{
+    ack *a = ctx;
+    int64_t device = 0, order = 0, now = datetime_now();
+    int rc = view_find(r, &devices_resource, false, &device);
+    if (rc <= 0) {
+        if (rc == 0)
+            respond_error(r, 404, "Not found.");
+        return rc < 0 ? rc : VIEW_ANSWERED;
     }
-    bool queued = false;
-    if (s.any) {
-        int64_t qty = ack->v[0].state == VALUE_SET ? ack->v[0].i : s.quantity;
+    shown seen, s;
+    if ((rc = read_shown(r, device, &seen)) != VIEW_DONE || (rc = lock_owner(r, &seen, &order)) != VIEW_DONE ||
+        (rc = view_find(r, &devices_resource, true, &device)) < 0 || (rc = read_shown(r, device, &s)) != VIEW_DONE)
+        return rc < 0 ? rc : STORE_ERROR;
+    if (s.command != seen.command)
+        return VIEW_RETRY;   /* it shows something else now: its owner may be another */
+    a->queued = false;
+    if (s.command) {
+        int64_t qty = a->body->v[0].state == VALUE_SET ? a->body->v[0].i : s.quantity;
         int64_t item = nonce_item(s.nonce);
         const char *stepnonce = NULL;
-        /* cleared before the step is done: finishing a group may light this device again */
-        if (clear_display(r, row, now) < 0 || (item && credit_item(r, item, qty, now) < 0) ||
-            (s.is_step && sequence_step_done(r, s.step, &stepnonce) < 0) ||
-            callback_enqueue(r, r->captures[0], s.nonce, qty, stepnonce, &queued) < 0) {
-            respond_store_error(r);
-            return;
-        }
+        /* gone before the step is done: finishing a group may light this device again */
+        if ((rc = command_remove(r, device, s.command)) != VIEW_DONE ||
+            (item && order && (rc = credit_item(r, order, item, qty, now)) != VIEW_DONE) ||
+            (s.step && (rc = sequence_step_done(r, s.step, &stepnonce)) != VIEW_DONE) ||
+            (rc = callback_enqueue(r, r->captures[0], s.nonce, qty, stepnonce, &a->queued)) < 0)
+            return rc < 0 ? rc : STORE_ERROR;
     }
-    record *dev = load_device(r, row);
-    if (!dev || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    if (queued)
+    return device_respond(r, 200, device);
+}
+
+int device_ack(request *r)
+{
+    ack a = {0};
+    int rc = view_write(r, validate_ack, apply_ack, &a);
+    if (a.queued && r->status == 200)
         callbacks_notify();
-    respond_record(r, 200, dev);
+    return rc;
 }

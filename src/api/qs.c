@@ -6,19 +6,23 @@
  *       {sound|none}/{seconds}{color}/[{nonce}/]
  *
  * does what POST /api/device/{device_id}/ does with the same command: the
- * path becomes that JSON body and goes through the same validation, so a
- * malformed path gets the same 400 as the body would. Segments arrive
- * percent-decoded (so "%5c" is a backslash); "~" splits lines, extra "~"
- * stay in the last line; the colour letters follow the seconds ("20r").
+ * path becomes that body and goes through the same validation (it is
+ * input like any other), so a malformed path gets the same 400 as the body
+ * would. Segments arrive percent-decoded (so "%5c" is a backslash); "~"
+ * splits lines, extra "~" stay in the last line; the colour letters follow
+ * the seconds ("20r"). It writes on a GET, so it runs with the writes
+ * (api.h's ROUTE_GET_WRITES).
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "api/api.h"
+#include "api/commands.h"
 #include "api/devices.h"
 #include "api/resources.h"
 #include "api/respond.h"
+#include "api/views.h"
 #include "store/store.h"
 
 /* Split `text` at "~" into lines first..first+n-1 of the command. */
@@ -34,15 +38,15 @@ static void put_lines(json_object *cmd, const char *text, int first, int n)
     }
 }
 
-void device_query_string(request *r)
+/* The path as the body of a command. */
+static json_object *path_command(request *r)
 {
-    const char *device = r->captures[0], *type = r->captures[1];
     const char *timing = r->captures[5];
     size_t digits = 0;
     while (isdigit((unsigned char)timing[digits]))
         digits++;
     json_object *cmd = json_object_new_object();
-    json_object_object_add(cmd, "command", json_object_new_string(type));
+    json_object_object_add(cmd, "command", json_object_new_string(r->captures[1]));
     put_lines(cmd, r->captures[2], 1, 2);
     put_lines(cmd, r->captures[3], 3, 3);
     json_object_object_add(cmd, "sound", json_object_new_string(r->captures[4]));
@@ -52,34 +56,53 @@ void device_query_string(request *r)
     json_object_object_add(cmd, "color", json_object_new_string(digits ? timing + digits : ""));
     if (r->ncaptures > 6)
         json_object_object_add(cmd, "nonce", json_object_new_string(r->captures[6]));
+    return cmd;
+}
 
-    if (store_begin_write(r->db) < 0) {
-        json_object_put(cmd);
-        respond_store_error(r);
-        return;
-    }
-    /* the device first, then the command: an unknown device is 404
-     * whatever the rest says, as DRF finds the object before validating */
-    int64_t row;
-    int found = device_lookup(r, device, strlen(device), &row);
+typedef struct path_cmd {
+    int64_t device;
+    device_command command;
+} path_cmd;
+
+/* The device first, then the command: an unknown device is 404 whatever
+ * the rest says, as DRF finds the object before validating. */
+static int validate_path(request *r, void *ctx)
+{
+    path_cmd *p = ctx;
+    int found = view_find(r, &devices_resource, false, &p->device);
     if (found <= 0) {
-        json_object_put(cmd);
-        respond_missing(r, found);
-        return;
+        if (found == 0)
+            respond_error(r, 404, "Not found.");
+        return found < 0 ? found : VIEW_ANSWERED;
     }
-    json_object *errors = NULL;
-    device_command *dc = device_command_parse(r, cmd, &errors);
-    json_object_put(cmd);
-    if (!dc) {
-        store_rollback(r->db);
+    json_object *body = path_command(r), *errors = NULL;
+    record *rec = validate_object(&(validation){.r = r}, &display_schema, body, &errors);
+    json_object_put(body);
+    if (!rec) {
         respond_validation(r, errors);
-        return;
+        return VIEW_ANSWERED;
     }
-    if (device_command_show(r, row, dc, NULL, 0) < 0 || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
+    command_from_record(rec, "nonce", &p->command);
+    return VIEW_DONE;
+}
+
+static int show_path(request *r, void *ctx)
+{
+    path_cmd *p = ctx;
+    int64_t device;
+    int found = view_find(r, &devices_resource, true, &device);
+    if (found <= 0) {
+        if (found == 0)
+            respond_error(r, 404, "Not found.");
+        return found < 0 ? found : VIEW_ANSWERED;
     }
-    if (store_begin_read(r->db) < 0 || device_respond(r, 200, row) < 0)
-        respond_store_error(r);
-    store_rollback(r->db);
+    int rc = command_is_kill(&p->command) ? command_kill(r, device, p->command.nonce)
+                                          : command_show(r, device, &p->command, NULL, 0);
+    return rc != VIEW_DONE ? rc : device_respond(r, 200, device);
+}
+
+int device_query_string(request *r)
+{
+    path_cmd p = {0};
+    return view_write(r, validate_path, show_path, &p);
 }

@@ -9,24 +9,30 @@
  * them too. POST takes one refund or a list (up to REFUNDS_MAX) and
  * upserts each by (shop, document_id): an existing refund is replaced
  * whole, lines included; the later of two equal documents wins at the
- * place of the first and counts once; all in one transaction. Shop,
- * supplier and product ids resolve once per request (a per-request cache
- * the lookups share while a body is validated).
+ * place of the first and counts once; all in one transaction, in input
+ * order (two uploads of the same documents in opposite orders may
+ * deadlock on PostgreSQL: the loser runs again, views.h). Shop, supplier
+ * and product ids resolve once per request (a per-request cache the
+ * lookups share while a body is validated, before the transaction). List,
+ * retrieve, update and destroy are the generic views.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
-#include "api/pagination.h"
 #include "api/resources.h"
 #include "api/respond.h"
-#include "api/rows.h"
+#include "api/views.h"
 #include "core/datetime.h"
 #include "core/util.h"
 #include "store/store.h"
 
-#define REFUNDS_MAX 2000   /* the Datawiz upload client's chunk size */
+/* Limits (docs/decisions.md): refunds in one POST (the Datawiz upload
+ * client's chunk size), lines of one refund, lines of one POST. */
+#define REFUNDS_MAX 2000
+#define REFUND_MAX_LINES 500
+#define REFUNDS_MAX_LINES 10000
 
 /* ------------------------------------------------------------ lookups */
 
@@ -204,7 +210,8 @@ static const field refund_fields[] = {
     [RF_DATE] = {"date", FIELD_DATETIME, F_REQUIRED},
     [RF_RESPONSIBLE] = {"responsible", FIELD_STRING, F_ALLOW_NULL | F_ALLOW_BLANK, .max_length = 150},
     [RF_DESCRIPTION] = {"description", FIELD_STRING, F_ALLOW_NULL | F_ALLOW_BLANK, .max_length = 200},
-    [RF_PRODUCTS] = {"products", FIELD_NESTED_LIST, F_REQUIRED, .child = &refund_product_schema},
+    [RF_PRODUCTS] = {"products", FIELD_NESTED_LIST, F_REQUIRED, .child = &refund_product_schema,
+                     .max_items = REFUND_MAX_LINES},
 };
 const schema refund_schema = SCHEMA("Supplier Refund", refund_fields, check_refund);
 
@@ -228,6 +235,20 @@ static void check_refund(validation *v, record *rec, json_object *errors)
         errors_add(errors, "document_id", "Document ids may not contain \"/\".");
 }
 
+/* The lines of every refund of a list together, counted before anything
+ * is validated. */
+static bool lines_within_limit(json_object *list)
+{
+    size_t n = json_object_array_length(list), total = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_object *products = NULL;
+        if (json_object_object_get_ex(json_object_array_get_idx(list, i), "products", &products) &&
+            json_object_is_type(products, json_type_array))
+            total += json_object_array_length(products);
+    }
+    return total <= REFUNDS_MAX_LINES;
+}
+
 /* Validate one refund (or, when `many`, a list of them) with the catalog
  * lookups cached for this request. */
 static record *validate_refunds(request *r, bool partial, bool many, int *n, json_object **errors)
@@ -237,10 +258,17 @@ static record *validate_refunds(request *r, bool partial, bool many, int *n, jso
     validation v = {.r = r, .partial = partial};
     record *recs;
     *n = 1;
-    if (many)
+    if (many && json_object_array_length(api_input(r)) <= REFUNDS_MAX && !lines_within_limit(api_input(r))) {
+        *errors = json_object_new_object();
+        errors_add(*errors, "non_field_errors",
+                   arena_printf(r->arena, "A list of refunds may have at most %d products in all.",
+                                REFUNDS_MAX_LINES));
+        recs = NULL;
+    } else if (many) {
         recs = validate_list(&v, &refund_schema, api_input(r), n, errors, REFUNDS_MAX);
-    else
+    } else {
         recs = validate_object(&v, &refund_schema, api_input(r), errors);
+    }
     lookups_end();
     return recs;
 }
@@ -259,11 +287,16 @@ static record *validate_refunds(request *r, bool partial, bool many, int *n, jso
 enum { C_ID, C_DOCUMENT, C_DATE, C_RESPONSIBLE, C_DESCRIPTION, C_SHOP_REF, C_SHOP, C_SUPPLIER_REF,
        C_SUPPLIER, C_LINE_ID, C_RECEIVE, C_QTY, C_PRICE, C_TOTAL, C_PRODUCT_REF, C_PRODUCT };
 
-/* Rows of REFUND_TREE_COLUMNS (ordered by refund, then line) to refund
- * records. Returns the number of refunds or -1 on a database error. */
-static int read_refund_tree(request *r, store_stmt *st, record_vec *refunds)
+/* The selected refunds with their lines, one query (rows ordered by
+ * refund, then line). */
+static int load_refunds(request *r, const selection *sel, record_vec *refunds)
 {
     arena *a = r->arena;
+    store_stmt *st = store_prepare(r->db, arena_printf(a, REFUND_TREE_COLUMNS "WHERE %s ORDER BY %s, l.id",
+                                                       sel->where, sel->order_by ? sel->order_by : "r.id"));
+    if (!st)
+        return STORE_ERROR;
+    sql_bind(st, &sel->params);
     record_vec lines = {0};
     value *refund = NULL;
     int64_t refund_id = -1;
@@ -303,14 +336,14 @@ static int read_refund_tree(request *r, store_stmt *st, record_vec *refunds)
     }
     store_reset(st);
     if (rc < 0)
-        return -1;
+        return rc;
     if (refund)
         record_vec_take(&refund[RF_PRODUCTS], &lines);
     return refunds->n;
 }
 
-/* "{document_id}_{shop key}": false when the segment cannot be one. */
-static bool parse_refund_key(request *r, const char *segment, const char **document_id, int64_t *shop_key)
+/* "{document_id}_{shop key}" → $2 the document id, $3 the shop key. */
+static bool parse_refund_key(request *r, const char *segment, sql_params *p)
 {
     const char *under = strrchr(segment, '_');
     if (!under || under == segment)
@@ -319,42 +352,9 @@ static bool parse_refund_key(request *r, const char *segment, const char **docum
     size_t n = strlen(key);
     if (n == 0 || n > 18 || strspn(key, "0123456789") != n)
         return false;
-    *document_id = arena_strndup(r->arena, segment, (size_t)(under - segment));
-    *shop_key = strtoll(key, NULL, 10);
+    sql_text(p, arena_strndup(r->arena, segment, (size_t)(under - segment)));
+    sql_int(p, strtoll(key, NULL, 10));
     return true;
-}
-
-/* The refund the path names: 1 found (*refund), 0 not, -1 database error. */
-static int load_refund_by_key(request *r, record **refund)
-{
-    const char *document_id;
-    int64_t shop_key;
-    if (!parse_refund_key(r, r->captures[0], &document_id, &shop_key))
-        return 0;
-    store_stmt *st = store_prepare(r->db, REFUND_TREE_COLUMNS
-        "WHERE r.customer_id = $1 AND r.shop_ref = $2 AND r.document_id = $3 ORDER BY l.id");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_int(st, 2, shop_key);
-    store_bind_str(st, 3, document_id);
-    record_vec refunds = {0};
-    int found = read_refund_tree(r, st, &refunds);
-    if (found > 0)
-        *refund = &refunds.items[0];
-    return found < 0 ? -1 : found > 0;
-}
-
-static record *load_refund_by_id(request *r, int64_t id)
-{
-    store_stmt *st = store_prepare(r->db, REFUND_TREE_COLUMNS
-        "WHERE r.id = $1 AND r.customer_id = $2 ORDER BY l.id");
-    if (!st)
-        return NULL;
-    store_bind_int(st, 1, id);
-    store_bind_int(st, 2, r->customer_id);
-    record_vec refunds = {0};
-    return read_refund_tree(r, st, &refunds) > 0 ? &refunds.items[0] : NULL;
 }
 
 /* ------------------------------------------------------------ writing */
@@ -375,10 +375,12 @@ static int insert_lines(request *r, int64_t refund_id, const value *lines)
         store_bind_int(st, 5, v[RP_PRICE].i);
         store_bind_int(st, 6, v[RP_TOTAL].i);
         int rc = store_exec_int(st, NULL);
+        if (rc == STORE_FOREIGN_KEY)
+            return VIEW_RETRY;   /* a product went away since validation */
         if (rc < 0)
             return rc;
     }
-    return STORE_DONE;
+    return VIEW_DONE;
 }
 
 /* Overwrite refund `id` with rec's values (absent responsible/description:
@@ -400,8 +402,10 @@ static int write_refund(request *r, int64_t id, const record *rec)
     bind_text_value(st, 7, &v[RF_DESCRIPTION]);
     store_bind_int(st, 8, r->customer_id);
     int rc = store_exec_int(st, NULL);
+    if (rc == STORE_FOREIGN_KEY)
+        return VIEW_RETRY;
     if (rc < 0 || v[RF_PRODUCTS].state != VALUE_SET)
-        return rc;
+        return rc < 0 ? rc : VIEW_DONE;
     st = store_prepare(r->db, "DELETE FROM refund_products WHERE refund_id = $1");
     if (!st)
         return STORE_ERROR;
@@ -412,7 +416,7 @@ static int write_refund(request *r, int64_t id, const record *rec)
 }
 
 /* Create the refund, or replace the one with its shop and document id:
- * 1 created, 0 replaced, negative on a database error. */
+ * 1 created, 0 replaced, negative on an error. */
 static int upsert_refund(request *r, const record *rec)
 {
     const value *v = rec->v;
@@ -431,21 +435,24 @@ static int upsert_refund(request *r, const record *rec)
     bind_text_value(st, 7, &v[RF_DESCRIPTION]);
     int64_t id;
     int rc = store_exec_int(st, &id);
+    if (rc == STORE_FOREIGN_KEY)
+        return VIEW_RETRY;   /* its shop or supplier went away since validation */
     if (rc == STORE_ROW)
-        return (rc = insert_lines(r, id, &v[RF_PRODUCTS])) < 0 ? rc : 1;
+        return (rc = insert_lines(r, id, &v[RF_PRODUCTS])) != VIEW_DONE ? rc : 1;
     if (rc < 0)
         return rc;
-    /* it exists */
+    /* it exists: lock it, then replace it */
     st = store_prepare(r->db,
-        "SELECT id FROM supplier_refunds WHERE shop_ref = $1 AND document_id = $2 AND customer_id = $3");
+        "SELECT id FROM supplier_refunds WHERE shop_ref = $1 AND document_id = $2 AND customer_id = $3 "
+        "FOR UPDATE");
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, v[RF_SHOP_ID].i);
     store_bind_text(st, 2, v[RF_DOCUMENT_ID].s, v[RF_DOCUMENT_ID].len);
     store_bind_int(st, 3, r->customer_id);
     if ((rc = store_exec_int(st, &id)) != STORE_ROW)
-        return rc < 0 ? rc : STORE_ERROR;
-    return (rc = write_refund(r, id, rec)) < 0 ? rc : 0;
+        return rc < 0 ? rc : VIEW_RETRY;   /* deleted between the two */
+    return (rc = write_refund(r, id, rec)) != VIEW_DONE ? rc : 0;
 }
 
 /* Position of each document, for "the later wins at the place of the first". */
@@ -492,40 +499,11 @@ static record **latest_documents(request *r, record *recs, int n)
     return slots;
 }
 
-static void unique_refund_error(request *r)
-{
-    json_object *errors = json_object_new_object();
-    errors_add(errors, "non_field_errors", "The fields shop_id, document_id must make a unique set.");
-    respond_validation(r, errors);
-}
-
-static void fail_write(request *r, int rc)
-{
-    store_rollback(r->db);
-    if (rc == STORE_UNIQUE)
-        unique_refund_error(r);
-    else
-        respond_store_error(r);
-}
-
-static void render_refund(request *r, int status, const record *refund)
-{
-    jw w;
-    jw_init(&w, 2048);
-    render_record(&w, r, refund);
-    respond_json(r, status, &w);
-}
-
 /* ------------------------------------------------------------ list */
 
 /* ?shop_id=, ?supplier_id= (exact; empty matches nothing, as in the DRF
  * reference) and ?date_from=, ?date_to= (inclusive; a datetime as input
  * takes it, or a date meaning its midnight UTC; empty is no filter). */
-typedef struct refund_filters {
-    const char *shop, *supplier;
-    bool has_from, has_to;
-    int64_t from, to;
-} refund_filters;
 
 #define FILTER_DATE_ERROR "Enter a valid date/time."
 
@@ -549,258 +527,137 @@ static bool parse_date_filter(request *r, const char *name, bool *has, int64_t *
     return false;
 }
 
-static bool parse_filters(request *r, refund_filters *f)
+static int filter_refunds(request *r, jw *where, sql_params *p)
 {
-    f->shop = request_query(r, "shop_id");
-    f->supplier = request_query(r, "supplier_id");
-    return parse_date_filter(r, "date_from", &f->has_from, &f->from) &&
-           parse_date_filter(r, "date_to", &f->has_to, &f->to);
-}
-
-/* " AND ..." for the filters given, their parameters numbered from `first`
- * ($1 is the customer). */
-static const char *filter_sql(request *r, const refund_filters *f, int first)
-{
+    const char *shop = request_query(r, "shop_id"), *supplier = request_query(r, "supplier_id");
+    bool has_from, has_to;
+    int64_t from, to;
+    if (!parse_date_filter(r, "date_from", &has_from, &from) || !parse_date_filter(r, "date_to", &has_to, &to))
+        return VIEW_ANSWERED;
     const char *sql = "";
-    int p = first;
-    if (f->shop)
+    if (shop)
         sql = arena_printf(r->arena, "%s AND r.shop_ref = (SELECT id FROM shops WHERE customer_id = $1 "
-                           "AND shop_id = $%d)", sql, p++);
-    if (f->supplier)
+                           "AND shop_id = $%d)", sql, sql_text(p, shop));
+    if (supplier)
         sql = arena_printf(r->arena, "%s AND r.supplier_ref = (SELECT id FROM suppliers WHERE "
-                           "customer_id = $1 AND supplier_id = $%d)", sql, p++);
-    if (f->has_from)
-        sql = arena_printf(r->arena, "%s AND r.refund_date >= $%d", sql, p++);
-    if (f->has_to)
-        sql = arena_printf(r->arena, "%s AND r.refund_date <= $%d", sql, p++);
-    return sql;
+                           "customer_id = $1 AND supplier_id = $%d)", sql, sql_text(p, supplier));
+    if (has_from)
+        sql = arena_printf(r->arena, "%s AND r.refund_date >= $%d", sql, sql_int(p, from));
+    if (has_to)
+        sql = arena_printf(r->arena, "%s AND r.refund_date <= $%d", sql, sql_int(p, to));
+    jw_append(where, sql, strlen(sql));
+    return VIEW_DONE;
 }
 
-static void bind_filters(store_stmt *st, const refund_filters *f, int first)
-{
-    int p = first;
-    if (f->shop)
-        store_bind_str(st, p++, f->shop);
-    if (f->supplier)
-        store_bind_str(st, p++, f->supplier);
-    if (f->has_from)
-        store_bind_int(st, p++, f->from);
-    if (f->has_to)
-        store_bind_int(st, p++, f->to);
-}
-
-/* Two queries: the count, then the page's refunds with all their lines. */
-void refunds_list(request *r)
-{
-    refund_filters f;
-    if (!parse_filters(r, &f))
-        return;
-    page p;
-    if (!page_parse(r, &p))
-        return;
-    store_stmt *st = store_prepare(r->db, arena_printf(r->arena,
-        "SELECT count(*) FROM supplier_refunds r WHERE r.customer_id = $1%s", filter_sql(r, &f, 2)));
-    int64_t count = 0;
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    bind_filters(st, &f, 2);
-    if (store_exec_int(st, &count) != STORE_ROW)
-        goto fail;
-    if (!page_check(r, &p, count))
-        return;
-    const char *order_by = ordering_sql(r, refunds_query.ordering, refunds_query.nordering, "r.id", "r.id");
-    st = store_prepare(r->db, arena_printf(r->arena,
-        REFUND_TREE_COLUMNS "WHERE r.id IN (SELECT r.id FROM supplier_refunds r WHERE r.customer_id = $1%s "
-        "ORDER BY %s LIMIT $2 OFFSET $3) ORDER BY %s, l.id", filter_sql(r, &f, 4), order_by, order_by));
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_int(st, 2, p.size);
-    store_bind_int(st, 3, page_offset(&p));
-    bind_filters(st, &f, 4);
-    record_vec refunds = {0};
-    if (read_refund_tree(r, st, &refunds) < 0)
-        goto fail;
-    respond_page(r, &p, refunds.items, refunds.n);
-    return;
-fail:
-    respond_store_error(r);
-}
-
-/* ------------------------------------------------------------ handlers */
-
-void refunds_upsert(request *r)
-{
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    json_object *errors = NULL;
-    int n;
-    record *recs = validate_refunds(r, false, json_object_is_type(api_input(r), json_type_array), &n,
-                                    &errors);
-    if (!recs) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-        return;
-    }
-    record **latest = latest_documents(r, recs, n);
-    int64_t created = 0, updated = 0;
-    for (int i = 0; i < n; i++) {
-        if (!latest[i])
-            continue;
-        int rc = upsert_refund(r, latest[i]);
-        if (rc < 0) {
-            fail_write(r, rc);
-            return;
-        }
-        created += rc;
-        updated += !rc;
-    }
-    if (store_commit(r->db) < 0) {
-        fail_write(r, STORE_ERROR);
-        return;
-    }
-    request_add_header(r, "Location", arena_printf(r->arena, "%s/api/v1/supplier-refunds/", r->base_url));
-    jw w;
-    jw_init(&w, 64);
-    jw_obj(&w);
-    jw_key(&w, "created");
-    jw_int(&w, created);
-    jw_key(&w, "updated");
-    jw_int(&w, updated);
-    jw_obj_end(&w);
-    respond_json(r, 201, &w);
-}
-
-void refund_retrieve(request *r)
-{
-    record *refund = NULL;
-    int found = load_refund_by_key(r, &refund);
-    if (found < 0)
-        respond_store_error(r);
-    else if (!found)
-        respond_error(r, 404, "Not found.");
-    else
-        render_refund(r, 200, refund);
-}
+/* ------------------------------------------------------------ views */
 
 /* PUT replaces the refund whole (what a POST of it does); PATCH changes
- * the fields it names (products, when named, replace all lines). */
-static void refund_update(request *r, bool partial)
+ * the fields it names (products, when named, replace all lines), over the
+ * refund as it is now (locked). */
+static int update_refund(request *r, int64_t id, record *in, bool partial)
 {
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    record *stored = NULL;
-    int found = load_refund_by_key(r, &stored);
-    if (found <= 0) {
-        respond_missing(r, found);
-        return;
-    }
-    int64_t id = stored->v[RF_URL].i;
-    json_object *errors = NULL;
-    int n;
-    record *in = validate_refunds(r, partial, false, &n, &errors);
-    if (!in) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-        return;
-    }
     if (partial) {
+        int rc;
+        record *stored = view_load_one(r, &refunds_resource, id, &rc);
+        if (!stored)
+            return rc < 0 ? rc : STORE_ERROR;
         for (int k = RF_DOCUMENT_ID; k <= RF_DESCRIPTION; k++)
             if (in->v[k].state == VALUE_ABSENT)
                 in->v[k] = stored->v[k];
     }
-    int rc = write_refund(r, id, in);
-    record *refund = rc < 0 ? NULL : load_refund_by_id(r, id);
-    if (!refund) {
-        fail_write(r, rc < 0 ? rc : STORE_ERROR);
-        return;
-    }
-    if (store_commit(r->db) < 0) {
-        fail_write(r, STORE_ERROR);
-        return;
-    }
-    render_refund(r, 200, refund);
+    return write_refund(r, id, in);
 }
 
-void refund_put(request *r) { refund_update(r, false); }
-void refund_patch(request *r) { refund_update(r, true); }
-
-void refund_delete(request *r)
+/* Validation with the catalog lookups cached (validate_refunds). */
+static record *validate_one_refund(request *r, bool partial)
 {
-    const char *document_id;
-    int64_t shop_key;
-    if (!parse_refund_key(r, r->captures[0], &document_id, &shop_key)) {
-        respond_error(r, 404, "Not found.");
-        return;
-    }
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    store_stmt *st = store_prepare(r->db,
-        "DELETE FROM supplier_refunds WHERE customer_id = $1 AND shop_ref = $2 AND document_id = $3 "
-        "RETURNING id");
-    int rc = STORE_ERROR;
-    if (st) {
-        store_bind_int(st, 1, r->customer_id);
-        store_bind_int(st, 2, shop_key);
-        store_bind_str(st, 3, document_id);
-        rc = store_exec_int(st, NULL);
-    }
-    if (rc < 0) {
-        fail_write(r, rc);
-        return;
-    }
-    if (rc == STORE_DONE) {
-        store_rollback(r->db);
-        respond_error(r, 404, "Not found.");
-        return;
-    }
-    if (store_commit(r->db) < 0) {
-        fail_write(r, STORE_ERROR);
-        return;
-    }
-    respond_no_content(r);
+    json_object *errors = NULL;
+    int n;
+    record *rec = validate_refunds(r, partial, false, &n, &errors);
+    if (!rec)
+        respond_validation(r, errors);
+    return rec;
 }
 
-void refund_product_retrieve(request *r)
+const resource refunds_resource = {
+    .sc = &refund_schema,
+    .table = "supplier_refunds",
+    .alias = "r",
+    .query = &refunds_query,
+    .key_sql = "(SELECT id FROM supplier_refunds WHERE customer_id = $1 AND document_id = $2 AND shop_ref = $3)",
+    .parse_key = parse_refund_key,
+    .filter = filter_refunds,
+    .load = load_refunds,
+    .update = update_refund,
+    .unique_error = "The fields shop_id, document_id must make a unique set.",
+    .validate = validate_one_refund,
+};
+
+typedef struct upload {
+    record *recs;
+    int n;
+    int64_t created, updated;
+} upload;
+
+static int validate_upload(request *r, void *ctx)
 {
-    const char *document_id, *line = r->captures[1];
-    int64_t shop_key;
+    upload *u = ctx;
+    json_object *errors = NULL;
+    u->recs = validate_refunds(r, false, json_object_is_type(api_input(r), json_type_array), &u->n, &errors);
+    if (u->recs)
+        return VIEW_DONE;
+    respond_validation(r, errors);
+    return VIEW_ANSWERED;
+}
+
+static int apply_upload(request *r, void *ctx)
+{
+    upload *u = ctx;
+    record **latest = latest_documents(r, u->recs, u->n);
+    int64_t created = 0, updated = 0;
+    for (int i = 0; i < u->n; i++) {
+        if (!latest[i])
+            continue;
+        int rc = upsert_refund(r, latest[i]);
+        if (rc == STORE_UNIQUE)
+            return view_unique_error(r, refunds_resource.unique_error);
+        if (rc < 0)
+            return rc;
+        created += rc;
+        updated += !rc;
+    }
+    respond_upserted(r, "/api/v1/supplier-refunds/", created, updated);
+    return VIEW_DONE;
+}
+
+int refunds_upsert(request *r)
+{
+    upload u = {0};
+    return view_write(r, validate_upload, apply_upload, &u);
+}
+
+int refund_product_retrieve(request *r)
+{
+    const char *line = r->captures[1];
     size_t n = strlen(line);
-    if (!parse_refund_key(r, r->captures[0], &document_id, &shop_key) || n == 0 || n > 18 ||
+    selection sel = {0};
+    sql_int(&sel.params, r->customer_id);
+    if (!parse_refund_key(r, r->captures[0], &sel.params) || n == 0 || n > 18 ||
         strspn(line, "0123456789") != n) {
         respond_error(r, 404, "Not found.");
-        return;
+        return VIEW_DONE;
     }
-    store_stmt *st = store_prepare(r->db, REFUND_TREE_COLUMNS
-        "WHERE r.customer_id = $1 AND r.shop_ref = $2 AND r.document_id = $3 AND l.id = $4");
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_int(st, 2, shop_key);
-    store_bind_str(st, 3, document_id);
-    store_bind_int(st, 4, strtoll(line, NULL, 10));
+    sel.where = arena_printf(r->arena, "r.id = %s AND l.id = $%d", refunds_resource.key_sql,
+                             sql_int(&sel.params, strtoll(line, NULL, 10)));
     record_vec refunds = {0};
-    int found = read_refund_tree(r, st, &refunds);
-    if (found < 0) {
-        respond_store_error(r);
-        return;
-    }
-    const value *lines = found ? &refunds.items[0].v[RF_PRODUCTS] : NULL;
+    int rc = load_refunds(r, &sel, &refunds);
+    if (rc < 0)
+        return rc;
+    const value *lines = rc > 0 ? &refunds.items[0].v[RF_PRODUCTS] : NULL;
     if (!lines || lines->nitems != 1) {
         respond_error(r, 404, "Not found.");
-        return;
+        return VIEW_DONE;
     }
-    jw w;
-    jw_init(&w, 512);
-    render_record(&w, r, &lines->items[0]);
-    respond_json(r, 200, &w);
+    respond_record(r, 200, &lines->items[0]);
+    return VIEW_DONE;
 }

@@ -76,24 +76,6 @@ void respond_record(request *r, int status, const record *rec)
     respond_json(r, status, &w);
 }
 
-void respond_store_error(request *r)
-{
-    /* the message first: a rollback may replace it */
-    const char *why = arena_strdup(r->arena, store_errmsg(r->db));
-    store_rollback(r->db);
-    respond_server_error(r, why);
-}
-
-void respond_missing(request *r, int found)
-{
-    if (found < 0) {
-        respond_store_error(r);
-        return;
-    }
-    store_rollback(r->db);
-    respond_error(r, 404, "Not found.");
-}
-
 void respond_no_content(request *r)
 {
     r->status = 204;

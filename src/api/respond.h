@@ -20,12 +20,6 @@ void respond_error(request *r, int status, const char *detail);
 void respond_validation(request *r, json_object *errors);
 /* One record as a JSON object (fields.h's render_record). */
 void respond_record(request *r, int status, const record *rec);
-/* Roll back the request's transaction and answer 500 with the database's
- * message in the log (for any failed query or commit). */
-void respond_store_error(request *r);
-/* After a failed lookup (found: 0 missing, < 0 database error): roll back,
- * then 404 "Not found." or 500. */
-void respond_missing(request *r, int found);
 /* 204, no body. */
 void respond_no_content(request *r);
 /* 429 {"detail": "Request was throttled. Expected available in N seconds."}

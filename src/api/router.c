@@ -34,6 +34,8 @@
 #include "api/json.h"
 #include "api/metadata.h"
 #include "api/respond.h"
+#include "api/throttle.h"
+#include "api/views.h"
 #include "api/xml.h"
 #include "core/util.h"
 #include "store/store.h"
@@ -432,6 +434,19 @@ static bool authenticate(request *r, const route *rt)
     return (rt->flags & ROUTE_PUBLIC) || auth_authenticate(r);
 }
 
+/* Run a handler; a store error it returns is a 500, its message in the
+ * log only (an answer it may have begun is dropped). */
+static void run_handler(request *r, handler_fn h)
+{
+    int rc = h(r);
+    if (rc < 0) {
+        free(r->resp_body);
+        r->resp_body = NULL;
+        r->resp_len = 0;
+        respond_server_error(r, store_errmsg(r->db));
+    }
+}
+
 /* After the body: form overloading, CSRF, OPTIONS, the method, the body,
  * then the handler (a safe method inside one read transaction; writing
  * handlers run their SQL through view_write(), which owns the
@@ -455,11 +470,11 @@ static void run_view(request *r, const route *rt)
         return;
     bool safe = (r->method & (HTTP_GET | HTTP_HEAD)) && !(rt->flags & ROUTE_GET_WRITES);
     if (!safe) {
-        h(r);
+        run_handler(r, h);
     } else if (store_begin_read(r->db) < 0) {
         respond_server_error(r, store_errmsg(r->db));
     } else {
-        h(r);
+        run_handler(r, h);
         store_rollback(r->db);
     }
 }
@@ -484,7 +499,7 @@ static void browsable_finish(request *r, const route *rt, char **seg, int nseg, 
 {
     browsable_view v = {
         .name = rt->name,
-        .input = rt->input,
+        .input = route_input(rt),
         .methods = HTTP_OPTIONS,
         .base_path = suffix ? path_without_suffix(r) : r->path,
     };
@@ -536,6 +551,11 @@ static int route_index(request *r, char **seg, int nseg)
 
 /* ------------------------------------------------------------ entry points */
 
+const schema *route_input(const route *rt)
+{
+    return rt->input ? rt->input : rt->resource ? rt->resource->sc : NULL;
+}
+
 /* Every thread's database connection, opened on its first request. */
 static const char *db_url;
 static _Thread_local store *thread_db;
@@ -561,9 +581,10 @@ static store *open_thread_db(void)
     return thread_db;
 }
 
-void api_init(const char *database_url)
+void api_init(const api_config *cfg)
 {
-    db_url = database_url;
+    db_url = cfg->db_url;
+    throttle_configure(cfg->login_failures_user, cfg->login_failures_address);
     xml_init();
     for (int i = 0; i < api_nroutes && i < 64; i++)
         allow_text[i] = build_allow(&api_routes[i]);
@@ -718,7 +739,7 @@ void api_run(request *r)
         /* not a DRF view: the handler reads its own body and picks its
          * own format */
         if (auth_check_csrf(r))
-            handler_for(rt, r->method)(r);
+            run_handler(r, handler_for(rt, r->method));
     } else {
         run_view(r, rt);
     }

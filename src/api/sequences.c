@@ -1,18 +1,21 @@
 /*
- * sequences.c — pick sequences (contract §8; see sequences.h).
+ * sequences.c — pick sequences (contract §8; see sequences.h), a resource
+ * of the generic views plus launching.
  *
  * A sequence is a list of steps; a step names a device (or a location, which
- * may name several devices or an alias) and a command to show there. Steps
- * with the same `order` form a group: launching lights the group with the
- * lowest order; when every step of the lit group has been acknowledged
- * (picks.c calls sequence_step_done) the next group lights, and after the
- * last one the sequence is `completed`. A step's display carries the step's
- * stepnonce as its nonce, and the display row remembers the step
- * (devices.display_step), which is how an acknowledgement finds it.
+ * may name several devices or an alias) and a command to show there (its
+ * fields are the command's, commands.h, with the step's stepnonce as the
+ * command's nonce). Steps with the same `order` form a group: launching
+ * lights the group with the lowest order; when every step of the lit group
+ * has been acknowledged (picks.c calls sequence_step_done) the next group
+ * lights, and after the last one the sequence is `completed`. A lit
+ * command remembers its step (device_commands.step_ref), which is how an
+ * acknowledgement finds it.
  *
- * Each step is stored as its validated JSON (with defaults filled in), so
- * what GET shows is exactly what will be lit. A step's command is checked
- * by the same rules as a command POSTed to a device (devices.c).
+ * Steps are stored in typed columns, defaults filled in, so what GET shows
+ * is exactly what will be lit; a step's command is checked by the same
+ * declarations as a command POSTed to a device, once, when it is stored.
+ * Writers lock the sequence's row before its devices.
  *
  *   GET/POST /api/sequence/                 list (paginated), create (201)
  *   GET/PUT/DELETE /api/sequence/{id}/      one; PUT replaces nonce and steps
@@ -24,16 +27,13 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/commands.h"
 #include "api/devices.h"
-#include "api/json.h"
-#include "api/pagination.h"
 #include "api/resources.h"
 #include "api/respond.h"
-#include "api/rows.h"
+#include "api/views.h"
 #include "core/datetime.h"
 #include "store/store.h"
-
-#define INT32_LIMIT 2147483647
 
 enum { STEP_ORDER, STEP_DEVICE, STEP_LOCATION, STEP_COMMAND, STEP_LINE1, STEP_LINE2, STEP_LINE3,
        STEP_LINE4, STEP_LINE5, STEP_ARROW, STEP_COLOR, STEP_SECONDS, STEP_SOUND, STEP_QUANTITY,
@@ -41,24 +41,22 @@ enum { STEP_ORDER, STEP_DEVICE, STEP_LOCATION, STEP_COMMAND, STEP_LINE1, STEP_LI
 
 static void check_step(validation *v, record *rec, json_object *errors);
 
-#define STR(name, max) {name, FIELD_STRING, F_ALLOW_BLANK, .max_length = (max)}
-
 static const field step_fields[] = {
     [STEP_ORDER] = {"order", FIELD_INTEGER, 0, .min_value = 0, .max_value = INT32_LIMIT},
     [STEP_DEVICE] = {"device", FIELD_STRING, F_ALLOW_BLANK | F_ALLOW_NULL, .max_length = 64},
-    [STEP_LOCATION] = STR("location", 255),
-    [STEP_COMMAND] = STR("command", 16),
-    [STEP_LINE1] = STR("line1", 255),
-    [STEP_LINE2] = STR("line2", 255),
-    [STEP_LINE3] = STR("line3", 255),
-    [STEP_LINE4] = STR("line4", 255),
-    [STEP_LINE5] = STR("line5", 255),
-    [STEP_ARROW] = STR("arrow", 16),
-    [STEP_COLOR] = STR("color", 16),
-    [STEP_SECONDS] = {"seconds", FIELD_INTEGER, 0, .min_value = 0, .max_value = INT32_LIMIT},
-    [STEP_SOUND] = STR("sound", 1024),
-    [STEP_QUANTITY] = {"quantity", FIELD_INTEGER, F_ALLOW_NULL, .min_value = 0, .max_value = INT32_LIMIT},
-    [STEP_STEPNONCE] = STR("stepnonce", 255),
+    [STEP_LOCATION] = COMMAND_TEXT("location", 255),
+    [STEP_COMMAND] = COMMAND_FIELD_STEP_COMMAND,
+    [STEP_LINE1] = COMMAND_FIELD_LINE(1),
+    [STEP_LINE2] = COMMAND_FIELD_LINE(2),
+    [STEP_LINE3] = COMMAND_FIELD_LINE(3),
+    [STEP_LINE4] = COMMAND_FIELD_LINE(4),
+    [STEP_LINE5] = COMMAND_FIELD_LINE(5),
+    [STEP_ARROW] = COMMAND_FIELD_ARROW,
+    [STEP_COLOR] = COMMAND_FIELD_COLOR,
+    [STEP_SECONDS] = COMMAND_FIELD_SECONDS,
+    [STEP_SOUND] = COMMAND_FIELD_SOUND,
+    [STEP_QUANTITY] = COMMAND_FIELD_QUANTITY,
+    [STEP_STEPNONCE] = COMMAND_TEXT("stepnonce", 255),
 };
 static const schema step_schema = SCHEMA("Step", step_fields, check_step);
 
@@ -66,55 +64,20 @@ enum { SEQ_ID, SEQ_NONCE, SEQ_STATUS, SEQ_STEPS };
 
 static const field sequence_fields[] = {
     [SEQ_ID] = {"id", FIELD_INTEGER, F_READ_ONLY, .min_value = 1, .max_value = 0},
-    [SEQ_NONCE] = STR("nonce", 255),
+    [SEQ_NONCE] = COMMAND_TEXT("nonce", 255),
     [SEQ_STATUS] = {"status", FIELD_STRING, F_READ_ONLY},
-    [SEQ_STEPS] = {"steps", FIELD_NESTED_LIST, F_REQUIRED | F_ALLOW_EMPTY, .child = &step_schema},
+    [SEQ_STEPS] = {"steps", FIELD_NESTED_LIST, F_REQUIRED | F_ALLOW_EMPTY, .child = &step_schema,
+                   .max_items = SEQUENCE_MAX_STEPS},
 };
 const schema sequence_schema = SCHEMA("Sequence", sequence_fields, NULL);
 
-static const ordering_field sequence_ordering[] = {{"id", "id"}};
+static const ordering_field sequence_ordering[] = {{"id", "q.id"}};
 const list_query sequences_query = LIST_QUERY_UNFILTERED(sequence_ordering);
 
 /* ------------------------------------------------------------ steps */
 
-static const char *text_of(const value *v, const char *fallback)
-{
-    return v->state == VALUE_SET ? v->s : fallback;
-}
-
-/* The device command a step shows (JSON, caller puts it). */
-static json_object *step_command(const record *step)
-{
-    const value *v = step->v;
-    json_object *cmd = json_object_new_object();
-    json_object_object_add(cmd, "command", json_object_new_string(text_of(&v[STEP_COMMAND], "")[0]
-                                                                       ? v[STEP_COMMAND].s : "flash"));
-    static const int lines[] = {STEP_LINE1, STEP_LINE2, STEP_LINE3, STEP_LINE4, STEP_LINE5};
-    for (int k = 0; k < 5; k++)
-        if (v[lines[k]].state == VALUE_SET)
-            json_object_object_add(cmd, step_fields[lines[k]].name, json_object_new_string(v[lines[k]].s));
-    if (v[STEP_ARROW].state == VALUE_SET)
-        json_object_object_add(cmd, "arrow", json_object_new_string(v[STEP_ARROW].s));
-    if (v[STEP_COLOR].state == VALUE_SET)
-        json_object_object_add(cmd, "color", json_object_new_string(v[STEP_COLOR].s));
-    if (v[STEP_SOUND].state == VALUE_SET)
-        json_object_object_add(cmd, "sound", json_object_new_string(v[STEP_SOUND].s));
-    if (v[STEP_SECONDS].state == VALUE_SET)
-        json_object_object_add(cmd, "seconds", json_object_new_int64(v[STEP_SECONDS].i));
-    if (v[STEP_QUANTITY].state == VALUE_SET)
-        json_object_object_add(cmd, "quantity", json_object_new_int64(v[STEP_QUANTITY].i));
-    if (v[STEP_STEPNONCE].state == VALUE_SET)
-        json_object_object_add(cmd, "nonce", json_object_new_string(v[STEP_STEPNONCE].s));
-    return cmd;
-}
-
-static bool command_allowed(const char *command)
-{
-    return !*command || !strcmp(command, "flash") || !strcmp(command, "display") || !strcmp(command, "pick");
-}
-
 /* A step names a device of the customer or a location that names at least
- * one, and its command is one a device takes. */
+ * one. Its command's fields are checked by their declarations. */
 static void check_step(validation *v, record *rec, json_object *errors)
 {
     request *r = v->r;
@@ -126,34 +89,17 @@ static void check_step(validation *v, record *rec, json_object *errors)
     }
     if (has_device) {
         int64_t row;
-        int found = device_lookup(r, dev->s, dev->len, &row);
-        if (found == 0)
+        if (device_lookup(r, dev->s, dev->len, &row) == 0)
             errors_add(errors, "device", arena_printf(r->arena, "Invalid pk \"%s\" - object does not exist.", dev->s));
     } else {
         device_target *t;
         if (devices_at_location(r, loc->s, &t) == 0)
             errors_add(errors, "location", arena_printf(r->arena, "Object with location=%s does not exist.", loc->s));
     }
-    const char *command = text_of(&rec->v[STEP_COMMAND], "");
-    if (!command_allowed(command)) {
-        errors_add(errors, "command", arena_printf(r->arena, "\"%s\" is not a valid choice.", command));
-        return;
-    }
-    json_object *cmd = step_command(rec), *cmd_errors = NULL;
-    device_command *dc = device_command_parse(r, cmd, &cmd_errors);
-    json_object_put(cmd);
-    if (!dc) {
-        json_object_object_foreach(cmd_errors, key, val) {
-            const char *name = strcmp(key, "nonce") == 0 ? "stepnonce" : key;
-            for (size_t i = 0; i < json_object_array_length(val); i++)
-                errors_add(errors, name, json_object_get_string(json_object_array_get_idx(val, i)));
-        }
-        json_object_put(cmd_errors);
-    }
 }
 
-/* The step as stored and shown: every field, defaults filled in. */
-static const char *step_body(request *r, record *step)
+/* Every field of a step as stored and shown, defaults filled in. */
+static void fill_step(record *step)
 {
     value *v = step->v;
     for (int k = 0; k < step_schema.nfields; k++) {
@@ -163,83 +109,79 @@ static const char *step_body(request *r, record *step)
             value_set_int(&v[k], 0);
         else if (k == STEP_QUANTITY || k == STEP_DEVICE)
             value_set_null(&v[k]);
-        else if (k == STEP_COMMAND)
-            value_set_text(&v[k], "flash", 5);
         else
             value_set_text(&v[k], "", 0);
     }
+    if (v[STEP_COMMAND].len == 0)
+        value_set_text(&v[STEP_COMMAND], "flash", 5);
     if (v[STEP_DEVICE].state == VALUE_SET && v[STEP_DEVICE].len == 0)
         value_set_null(&v[STEP_DEVICE]);
-    jw w;
-    jw_init(&w, 512);
-    render_record(&w, r, step);
-    size_t len;
-    char *buf = jw_take(&w, &len);
-    const char *text = arena_strndup(r->arena, buf, len);
-    free(buf);
-    return text;
+}
+
+#define STEP_COLUMNS                                                                    \
+    "st.step_order, st.device, st.location, st.command, st.line1, st.line2, st.line3, "  \
+    "st.line4, st.line5, st.arrow, st.color, st.seconds, st.sound, st.quantity, st.stepnonce"
+
+/* A step from STEP_COLUMNS starting at column `c`. */
+static void step_from_row(arena *a, store_stmt *st, int c, value *v)
+{
+    for (int k = 0; k < step_schema.nfields; k++) {
+        if (k == STEP_ORDER || k == STEP_SECONDS || k == STEP_QUANTITY)
+            value_from_int_or_null(st, c + k, &v[k]);
+        else
+            value_from_text_or_null(a, st, c + k, &v[k]);
+    }
 }
 
 static int insert_steps(request *r, int64_t seq_id, value *steps)
 {
     for (int i = 0; i < steps->nitems; i++) {
-        record *step = &steps->items[i];
-        const char *body = step_body(r, step);
+        value *v = steps->items[i].v;
+        fill_step(&steps->items[i]);
         store_stmt *st = store_prepare(r->db,
-            "INSERT INTO sequence_steps (sequence_id, position, step_order, body) VALUES ($1, $2, $3, $4)");
+            "INSERT INTO sequence_steps (sequence_id, position, step_order, device, location, command, line1, "
+            "line2, line3, line4, line5, arrow, color, seconds, sound, quantity, stepnonce) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)");
         if (!st)
-            return -1;
+            return STORE_ERROR;
         store_bind_int(st, 1, seq_id);
         store_bind_int(st, 2, i);
-        store_bind_int(st, 3, step->v[STEP_ORDER].i);
-        store_bind_str(st, 4, body);
-        if (store_exec_int(st, NULL) < 0)
-            return -1;
+        for (int k = 0; k < step_schema.nfields; k++) {
+            if (v[k].state == VALUE_NULL)
+                store_bind_null(st, 3 + k);
+            else if (k == STEP_ORDER || k == STEP_SECONDS || k == STEP_QUANTITY)
+                store_bind_int(st, 3 + k, v[k].i);
+            else
+                store_bind_text(st, 3 + k, v[k].s, v[k].len);
+        }
+        int rc = store_exec_int(st, NULL);
+        if (rc < 0)
+            return rc;
     }
-    return 0;
+    return VIEW_DONE;
 }
 
-/* Light one stored step on its device or location. */
-/* The command a stored step shows: its command fields as stored (all of
- * them, defaults filled in when it was stored), its stepnonce as nonce. */
-static json_object *stored_command(json_object *step)
+/* Light one step on its device or location (a device unregistered since
+ * lights nothing). */
+static int light_step(request *r, int64_t step_id, const record *step)
 {
-    static const char *const keys[] = {"command", "line1", "line2", "line3", "line4", "line5", "arrow",
-                                       "color", "seconds", "sound", "quantity"};
-    json_object *cmd = json_object_new_object(), *v;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (json_object_object_get_ex(step, keys[i], &v))
-            json_object_object_add(cmd, keys[i], json_object_get(v));
-    if (json_object_object_get_ex(step, "stepnonce", &v))
-        json_object_object_add(cmd, "nonce", json_object_get(v));
-    return cmd;
-}
-
-/* Light one stored step on its device or location (it was validated when
- * stored; only its targets are looked up again). */
-static int light_step(request *r, int64_t step_id, const char *body)
-{
-    json_object *step = json_tokener_parse(body);
-    if (!step)
-        return -1;
-    json_object *cmd = stored_command(step), *errors = NULL, *dev = NULL, *loc = NULL;
-    device_command *dc = device_command_parse(r, cmd, &errors);
-    json_object_put(cmd);
-    if (errors)
-        json_object_put(errors);
+    device_command c;
+    command_from_record(step, "stepnonce", &c);
+    const value *dev = &step->v[STEP_DEVICE];
     device_target one = {0, NULL}, *targets = &one;
-    int n = -1;
-    if (dc && json_object_object_get_ex(step, "device", &dev) && json_object_is_type(dev, json_type_string)) {
-        const char *id = json_object_get_string(dev);
-        n = device_lookup(r, id, strlen(id), &one.row);   /* 0: unregistered since, nothing to light */
-    } else if (dc && json_object_object_get_ex(step, "location", &loc)) {
-        n = devices_at_location(r, json_object_get_string(loc), &targets);
+    int n;
+    if (dev->state == VALUE_SET)
+        n = device_lookup(r, dev->s, dev->len, &one.row);
+    else
+        n = devices_at_location(r, step->v[STEP_LOCATION].s, &targets);
+    if (n < 0)
+        return STORE_ERROR;
+    for (int k = 0; k < n; k++) {
+        int rc = command_show(r, targets[k].row, &c, targets[k].arrow, step_id);
+        if (rc != VIEW_DONE)
+            return rc;
     }
-    int rc = n < 0 ? -1 : 0;
-    for (int k = 0; rc == 0 && k < n; k++)
-        rc = device_command_show(r, targets[k].row, dc, targets[k].arrow, step_id);
-    json_object_put(step);
-    return rc;
+    return VIEW_DONE;
 }
 
 /* Light the pending group with the lowest order; when none is left the
@@ -247,67 +189,50 @@ static int light_step(request *r, int64_t step_id, const char *body)
 static int light_next_group(request *r, int64_t seq_id)
 {
     store_stmt *st = store_prepare(r->db,
-        "SELECT id, body, step_order FROM sequence_steps WHERE sequence_id = $1 AND state = 'pending' "
-        "AND step_order = (SELECT min(step_order) FROM sequence_steps WHERE sequence_id = $1 "
-        "AND state = 'pending') ORDER BY position");
+        "SELECT st.id, " STEP_COLUMNS " FROM sequence_steps st WHERE st.sequence_id = $1 AND st.state = 'pending' "
+        "AND st.step_order = (SELECT min(step_order) FROM sequence_steps WHERE sequence_id = $1 "
+        "AND state = 'pending') ORDER BY st.position");
     if (!st)
-        return -1;
+        return STORE_ERROR;
     store_bind_int(st, 1, seq_id);
-    typedef struct lit_step {
-        int64_t id;
-        const char *body;
-    } lit_step;
-    size_t n = 0, cap = 0;
+    record_vec steps = {0};
+    size_t cap = 0;
+    int64_t *ids = NULL;
     int rc;
-    lit_step *steps = NULL;
     while ((rc = store_step(st)) == STORE_ROW) {
-        steps = arena_grow(r->arena, steps, n, &cap, sizeof *steps);
-        steps[n].id = store_col_int(st, 0);
-        steps[n].body = arena_strdup(r->arena, store_col_text(st, 1, NULL));
-        n++;
+        ids = arena_grow(r->arena, ids, (size_t)steps.n, &cap, sizeof *ids);
+        ids[steps.n] = store_col_int(st, 0);
+        step_from_row(r->arena, st, 1, record_vec_push(r->arena, &steps, &step_schema));
     }
     store_reset(st);
     if (rc < 0)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
+        return rc;
+    for (int i = 0; i < steps.n; i++) {
         st = store_prepare(r->db, "UPDATE sequence_steps SET state = 'lit' WHERE id = $1");
         if (!st)
-            return -1;
-        store_bind_int(st, 1, steps[i].id);
-        if (store_exec_int(st, NULL) < 0 || light_step(r, steps[i].id, steps[i].body) < 0)
-            return -1;
+            return STORE_ERROR;
+        store_bind_int(st, 1, ids[i]);
+        if ((rc = store_exec_int(st, NULL)) < 0 || (rc = light_step(r, ids[i], &steps.items[i])) != VIEW_DONE)
+            return rc < 0 ? rc : STORE_ERROR;
     }
     st = store_prepare(r->db, "UPDATE sequences SET status = $2, modified = $3 WHERE id = $1");
     if (!st)
-        return -1;
+        return STORE_ERROR;
     store_bind_int(st, 1, seq_id);
-    store_bind_str(st, 2, n ? "in-progress" : "completed");
+    store_bind_str(st, 2, steps.n ? "in-progress" : "completed");
     store_bind_int(st, 3, datetime_now());
-    return store_exec_int(st, NULL) < 0 ? -1 : 0;
-}
-
-/* Clear every display showing a step of the sequence (relaunch, delete). */
-static int clear_displays(request *r, int64_t seq_id)
-{
-    store_stmt *st = store_prepare(r->db,
-        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $3 WHERE customer_id = $2 AND display_step IN "
-        "(SELECT id FROM sequence_steps WHERE sequence_id = $1)");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, seq_id);
-    store_bind_int(st, 2, r->customer_id);
-    store_bind_int(st, 3, datetime_now());
-    return store_exec_int(st, NULL) < 0 ? -1 : 0;
+    rc = store_exec_int(st, NULL);
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
 int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce)
 {
     *stepnonce = NULL;
     store_stmt *st = store_prepare(r->db,
-        "SELECT st.sequence_id, st.step_order, st.state, st.body FROM sequence_steps st "
-        "JOIN sequences s ON s.id = st.sequence_id WHERE st.id = $1 AND s.customer_id = $2");
+        "SELECT st.sequence_id, st.step_order, st.state, st.stepnonce FROM sequence_steps st "
+        "JOIN sequences q ON q.id = st.sequence_id WHERE st.id = $1 AND q.customer_id = $2");
     if (!st)
-        return -1;
+        return STORE_ERROR;
     store_bind_int(st, 1, step_ref);
     store_bind_int(st, 2, r->customer_id);
     int rc = store_step(st);
@@ -317,322 +242,175 @@ int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce)
         seq_id = store_col_int(st, 0);
         group = store_col_int(st, 1);
         lit = strcmp(store_col_text(st, 2, NULL), "lit") == 0;
-        json_object *body = json_tokener_parse(store_col_text(st, 3, NULL)), *nonce = NULL;
-        if (body && json_object_object_get_ex(body, "stepnonce", &nonce))
-            *stepnonce = arena_strdup(r->arena, json_object_get_string(nonce));
-        json_object_put(body);
+        *stepnonce = arena_strdup(r->arena, store_col_text(st, 3, NULL));
     }
     store_reset(st);
     if (rc != STORE_ROW)
-        return rc < 0 ? -1 : 0;
+        return rc < 0 ? rc : VIEW_DONE;
     if (!lit)
-        return 0;   /* acknowledged already (another device of the same step) */
+        return VIEW_DONE;   /* acknowledged already (another device of the same step) */
     st = store_prepare(r->db, "UPDATE sequence_steps SET state = 'done' WHERE id = $1");
     if (!st)
-        return -1;
+        return STORE_ERROR;
     store_bind_int(st, 1, step_ref);
-    if (store_exec_int(st, NULL) < 0)
-        return -1;
+    if ((rc = store_exec_int(st, NULL)) < 0)
+        return rc;
     /* the step's other devices (a location naming several) go dark too */
-    st = store_prepare(r->db,
-        "UPDATE devices SET " DISPLAY_CLEARED ", updated = $3 WHERE customer_id = $2 AND display_step = $1");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, step_ref);
-    store_bind_int(st, 2, r->customer_id);
-    store_bind_int(st, 3, datetime_now());
-    if (store_exec_int(st, NULL) < 0)
-        return -1;
+    if ((rc = commands_clear_steps(r, seq_id, step_ref)) != VIEW_DONE)
+        return rc;
     int64_t open_steps = 0;
     st = store_prepare(r->db,
         "SELECT count(*) FROM sequence_steps WHERE sequence_id = $1 AND step_order = $2 AND state <> 'done'");
     if (!st)
-        return -1;
+        return STORE_ERROR;
     store_bind_int(st, 1, seq_id);
     store_bind_int(st, 2, group);
-    if (store_exec_int(st, &open_steps) != STORE_ROW)
-        return -1;
-    return open_steps ? 0 : light_next_group(r, seq_id);
+    if ((rc = store_exec_int(st, &open_steps)) != STORE_ROW)
+        return rc < 0 ? rc : STORE_ERROR;
+    return open_steps ? VIEW_DONE : light_next_group(r, seq_id);
 }
 
-/* ------------------------------------------------------------ reading */
+/* ------------------------------------------------------------ the resource */
 
-/* Write sequence `id` (of r's customer) as JSON; 1, 0 missing, -1 error. */
-static int render_sequence(request *r, jw *w, int64_t id)
+static int load_sequences(request *r, const selection *sel, record_vec *out)
 {
-    store_stmt *st = store_prepare(r->db,
-        "SELECT s.nonce, s.status, st.body FROM sequences s "
-        "LEFT JOIN sequence_steps st ON st.sequence_id = s.id "
-        "WHERE s.id = $1 AND s.customer_id = $2 ORDER BY st.position");
+    arena *a = r->arena;
+    store_stmt *st = store_prepare(r->db, arena_printf(a,
+        "SELECT q.id, q.nonce, q.status, st.id, " STEP_COLUMNS " FROM sequences q "
+        "LEFT JOIN sequence_steps st ON st.sequence_id = q.id WHERE %s ORDER BY %s, st.position",
+        sel->where, sel->order_by ? sel->order_by : "q.id"));
     if (!st)
-        return -1;
-    store_bind_int(st, 1, id);
-    store_bind_int(st, 2, r->customer_id);
-    int rc, rows = 0;
+        return STORE_ERROR;
+    sql_bind(st, &sel->params);
+    record_vec steps = {0};
+    value *seq = NULL;
+    int64_t seq_id = -1;
+    int rc;
     while ((rc = store_step(st)) == STORE_ROW) {
-        if (rows++ == 0) {
-            jw_obj(w);
-            jw_key(w, "id");
-            jw_int(w, id);
-            jw_key(w, "nonce");
-            size_t n;
-            const char *nonce = store_col_text(st, 0, &n);
-            jw_str(w, nonce, n);
-            jw_key(w, "status");
-            jw_cstr(w, store_col_text(st, 1, NULL));
-            jw_key(w, "steps");
-            jw_arr(w);
+        if (store_col_int(st, 0) != seq_id) {
+            if (seq)
+                record_vec_take(&seq[SEQ_STEPS], &steps);
+            seq_id = store_col_int(st, 0);
+            seq = record_vec_push(a, out, &sequence_schema);
+            value_set_int(&seq[SEQ_ID], seq_id);
+            value_from_text(a, st, 1, &seq[SEQ_NONCE]);
+            value_from_text(a, st, 2, &seq[SEQ_STATUS]);
         }
-        if (!store_col_null(st, 2)) {
-            size_t n;
-            const char *body = store_col_text(st, 2, &n);
-            jw_raw(w, body, n);
-        }
+        if (!store_col_null(st, 3))
+            step_from_row(a, st, 4, record_vec_push(a, &steps, &step_schema));
     }
     store_reset(st);
     if (rc < 0)
-        return -1;
-    if (rows) {
-        jw_arr_end(w);
-        jw_obj_end(w);
-    }
-    return rows ? 1 : 0;
+        return rc;
+    if (seq)
+        record_vec_take(&seq[SEQ_STEPS], &steps);
+    return out->n;
 }
 
-static void respond_sequence(request *r, int status, int64_t id)
+static int create_sequence(request *r, record **rec, int64_t *id)
 {
-    jw w;
-    jw_init(&w, 1024);
-    int found = render_sequence(r, &w, id);
-    if (found <= 0) {
-        jw_free(&w);
-        if (found < 0)
-            respond_store_error(r);
-        else
-            respond_error(r, 404, "Not found.");
-        return;
-    }
-    respond_json(r, status, &w);
-}
-
-/* {id} of the path, when it is a positive integer. */
-static bool path_id(request *r, int64_t *id)
-{
-    char *end;
-    long long v = strtoll(r->captures[0], &end, 10);
-    *id = v;
-    return *r->captures[0] && !*end && v > 0;
-}
-
-/* The sequence of the path exists for r's customer: 1, 0 (404 made), -1. */
-static int own_sequence(request *r, int64_t *id)
-{
-    if (!path_id(r, id))
-        return 0;
-    store_stmt *st = store_prepare(r->db, "SELECT id FROM sequences WHERE id = $1 AND customer_id = $2");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, *id);
-    store_bind_int(st, 2, r->customer_id);
-    int rc = store_exec_int(st, NULL);
-    return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
-}
-
-/* ------------------------------------------------------------ handlers */
-
-void sequences_list(request *r)
-{
-    page p;
-    if (!page_parse(r, &p))
-        return;
-    const char *order_by = ordering_sql(r, sequences_query.ordering, sequences_query.nordering, "id", "id");
-    int64_t count = 0;
-    store_stmt *st = store_prepare(r->db, "SELECT count(*) FROM sequences WHERE customer_id = $1");
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    if (store_exec_int(st, &count) != STORE_ROW)
-        goto fail;
-    if (!page_check(r, &p, count))
-        return;
-    st = store_prepare(r->db, arena_printf(r->arena,
-        "SELECT id FROM sequences WHERE customer_id = $1 ORDER BY %s LIMIT $2 OFFSET $3", order_by));
-    if (!st)
-        goto fail;
-    store_bind_int(st, 1, r->customer_id);
-    store_bind_int(st, 2, p.size);
-    store_bind_int(st, 3, page_offset(&p));
-    int n = 0, rc;
-    int64_t *ids = arena_alloc(r->arena, sizeof *ids * (size_t)(p.size > 0 ? p.size : 1));
-    while ((rc = store_step(st)) == STORE_ROW && n < p.size)
-        ids[n++] = store_col_int(st, 0);
-    store_reset(st);
-    if (rc < 0)
-        goto fail;
-    jw w;
-    jw_init(&w, 4096);
-    page_begin(&w, r, &p);
-    for (int i = 0; i < n; i++)
-        if (render_sequence(r, &w, ids[i]) < 0) {
-            jw_free(&w);
-            goto fail;
-        }
-    page_end(&w);
-    respond_json(r, 200, &w);
-    return;
-fail:
-    respond_store_error(r);
-}
-
-/* Validate the body inside the write transaction (device and location
- * checks read the database). NULL when the answer is made. */
-static record *validate_sequence(request *r)
-{
-    validation v = {.r = r};
-    json_object *errors = NULL;
-    record *seq = validate_object(&v, &sequence_schema, api_input(r), &errors);
-    if (!seq) {
-        store_rollback(r->db);
-        respond_validation(r, errors);
-    }
-    return seq;
-}
-
-void sequence_create(request *r)
-{
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    record *seq = validate_sequence(r);
-    if (!seq)
-        return;
-    int64_t now = datetime_now(), id = 0;
+    record *seq = *rec;
+    int64_t now = datetime_now();
     store_stmt *st = store_prepare(r->db,
         "INSERT INTO sequences (customer_id, nonce, status, created, modified) "
         "VALUES ($1, $2, 'unstarted', $3, $3) RETURNING id");
-    if (!st) {
-        respond_store_error(r);
-        return;
-    }
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, r->customer_id);
-    store_bind_str(st, 2, text_of(&seq->v[SEQ_NONCE], ""));
+    store_bind_str(st, 2, seq->v[SEQ_NONCE].state == VALUE_SET ? seq->v[SEQ_NONCE].s : "");
     store_bind_int(st, 3, now);
-    if (store_exec_int(st, &id) != STORE_ROW || insert_steps(r, id, &seq->v[SEQ_STEPS]) < 0 ||
-        store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    request_add_header(r, "Location",
-                       arena_printf(r->arena, "%s/api/sequence/%lld/", r->base_url, (long long)id));
-    if (store_begin_read(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    respond_sequence(r, 201, id);
-    store_rollback(r->db);
+    int rc = store_exec_int(st, id);
+    if (rc != STORE_ROW)
+        return rc < 0 ? rc : STORE_ERROR;
+    if ((rc = insert_steps(r, *id, &seq->v[SEQ_STEPS])) != VIEW_DONE)
+        return rc;
+    value_set_int(&seq->v[SEQ_ID], *id);
+    if (seq->v[SEQ_NONCE].state != VALUE_SET)
+        value_set_text(&seq->v[SEQ_NONCE], "", 0);
+    value_set_text(&seq->v[SEQ_STATUS], "unstarted", 9);
+    return VIEW_DONE;
 }
 
-void sequence_retrieve(request *r)
+/* PUT: new steps; the old ones' displays go dark, the sequence starts over. */
+static int update_sequence(request *r, int64_t id, record *seq, bool partial)
 {
-    int64_t id;
-    if (!path_id(r, &id)) {
-        respond_error(r, 404, "Not found.");
-        return;
-    }
-    respond_sequence(r, 200, id);
-}
-
-/* Begin a write and find the path's sequence: 1, or the answer is made. */
-static int open_sequence(request *r, int64_t *id)
-{
-    if (store_begin_write(r->db) < 0) {
-        respond_store_error(r);
-        return 0;
-    }
-    int found = own_sequence(r, id);
-    if (found <= 0) {
-        respond_missing(r, found);
-        return 0;
-    }
-    return 1;
-}
-
-/* Commit, then answer the sequence as stored. */
-static void commit_and_show(request *r, int64_t id)
-{
-    if (store_commit(r->db) < 0 || store_begin_read(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    respond_sequence(r, 200, id);
-    store_rollback(r->db);
-}
-
-void sequence_put(request *r)
-{
-    int64_t id;
-    if (!open_sequence(r, &id))
-        return;
-    record *seq = validate_sequence(r);
-    if (!seq)
-        return;
-    /* new steps: the old ones' displays go dark, the sequence starts over */
-    store_stmt *st;
-    if (clear_displays(r, id) < 0 || !(st = store_prepare(r->db, "DELETE FROM sequence_steps WHERE sequence_id = $1"))) {
-        respond_store_error(r);
-        return;
-    }
+    int rc = commands_clear_steps(r, id, 0);
+    if (rc != VIEW_DONE)
+        return rc;
+    store_stmt *st = store_prepare(r->db, "DELETE FROM sequence_steps WHERE sequence_id = $1");
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, id);
-    if (store_exec_int(st, NULL) < 0 || insert_steps(r, id, &seq->v[SEQ_STEPS]) < 0 ||
-        !(st = store_prepare(r->db,
-              "UPDATE sequences SET nonce = $2, status = 'unstarted', modified = $3 WHERE id = $1"))) {
-        respond_store_error(r);
-        return;
-    }
+    if ((rc = store_exec_int(st, NULL)) < 0 || (rc = insert_steps(r, id, &seq->v[SEQ_STEPS])) != VIEW_DONE)
+        return rc < 0 ? rc : STORE_ERROR;
+    st = store_prepare(r->db, "UPDATE sequences SET nonce = $2, status = 'unstarted', modified = $3 WHERE id = $1");
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, id);
-    store_bind_str(st, 2, text_of(&seq->v[SEQ_NONCE], ""));
+    store_bind_str(st, 2, seq->v[SEQ_NONCE].state == VALUE_SET ? seq->v[SEQ_NONCE].s : "");
     store_bind_int(st, 3, datetime_now());
-    if (store_exec_int(st, NULL) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    commit_and_show(r, id);
+    rc = store_exec_int(st, NULL);
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
-void sequence_delete(request *r)
+static int destroy_sequence(request *r, int64_t id)
 {
-    int64_t id;
-    if (!open_sequence(r, &id))
-        return;
-    store_stmt *st;
-    if (clear_displays(r, id) < 0 || !(st = store_prepare(r->db, "DELETE FROM sequences WHERE id = $1"))) {
-        respond_store_error(r);
-        return;
-    }
+    int rc = commands_clear_steps(r, id, 0);
+    if (rc != VIEW_DONE)
+        return rc;
+    store_stmt *st = store_prepare(r->db, "DELETE FROM sequences WHERE id = $1");
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, id);
-    if (store_exec_int(st, NULL) < 0 || store_commit(r->db) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    respond_no_content(r);
+    rc = store_exec_int(st, NULL);
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
-void sequence_launch(request *r)
+static const char *sequence_location(request *r, int64_t id, const record *rec)
+{
+    return arena_printf(r->arena, "%s/api/sequence/%lld/", r->base_url, (long long)id);
+}
+
+const resource sequences_resource = {
+    .sc = &sequence_schema,
+    .table = "sequences",
+    .alias = "q",
+    .query = &sequences_query,
+    .key_sql = "(SELECT id FROM sequences WHERE customer_id = $1 AND id = $2)",
+    .key_kind = KEY_INT,
+    .load = load_sequences,
+    .create = create_sequence,
+    .update = update_sequence,
+    .destroy = destroy_sequence,
+    .location = sequence_location,
+};
+
+/* GET /api/launchsequence/{id}/: start over and light the first group. */
+static int apply_launch(request *r, void *ctx)
 {
     int64_t id;
-    if (!open_sequence(r, &id))
-        return;
-    store_stmt *st;
-    if (clear_displays(r, id) < 0 ||
-        !(st = store_prepare(r->db, "UPDATE sequence_steps SET state = 'pending' WHERE sequence_id = $1"))) {
-        respond_store_error(r);
-        return;
+    int rc = view_find(r, &sequences_resource, true, &id);
+    if (rc <= 0) {
+        if (rc == 0)
+            respond_error(r, 404, "Not found.");
+        return rc < 0 ? rc : VIEW_ANSWERED;
     }
+    if ((rc = commands_clear_steps(r, id, 0)) != VIEW_DONE)
+        return rc;
+    store_stmt *st = store_prepare(r->db, "UPDATE sequence_steps SET state = 'pending' WHERE sequence_id = $1");
+    if (!st)
+        return STORE_ERROR;
     store_bind_int(st, 1, id);
-    if (store_exec_int(st, NULL) < 0 || light_next_group(r, id) < 0) {
-        respond_store_error(r);
-        return;
-    }
-    commit_and_show(r, id);
+    if ((rc = store_exec_int(st, NULL)) < 0 || (rc = light_next_group(r, id)) != VIEW_DONE)
+        return rc < 0 ? rc : STORE_ERROR;
+    record *seq = view_load_one(r, &sequences_resource, id, &rc);
+    if (!seq)
+        return rc < 0 ? rc : STORE_ERROR;
+    respond_record(r, 200, seq);
+    return VIEW_DONE;
+}
+
+int sequence_launch(request *r)
+{
+    return view_write(r, NULL, apply_launch, NULL);
 }

@@ -1,20 +1,26 @@
 /*
- * sequences.h — pick sequences (contract §8): what the acknowledgement of
- * a pick (picks.c) asks of them.
+ * sequences.h — pick sequences (contract §8) as a resource (routes.c), and
+ * what the acknowledgement of a pick (picks.c) asks of them.
  */
 #ifndef STOCKROOM_SEQUENCES_H
 #define STOCKROOM_SEQUENCES_H
 
 #include <stdint.h>
 
+#include "api/views.h"
 #include "http/request.h"
 
+/* Steps of one sequence, at most (docs/decisions.md, "Limits"). */
+#define SEQUENCE_MAX_STEPS 1000
+
+extern const resource sequences_resource;
+
 /*
- * The display showing sequence step `step_ref` was acknowledged: mark the
+ * The command showing sequence step `step_ref` was acknowledged: mark the
  * step done and, when its whole group is done, light the next group (or
- * complete the sequence). Runs inside the caller's write transaction.
- * *stepnonce gets the step's stepnonce (arena) for the callback, or NULL.
- * 0 ok, -1 on a database error.
+ * complete the sequence). Runs inside the request's transaction, with the
+ * sequence's row locked by the caller. *stepnonce gets the step's
+ * stepnonce (arena) for the callback, or NULL. VIEW_DONE or a store error.
  */
 int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce);
 

@@ -595,14 +595,17 @@ static store_stmt *pg_prepare(store *s, const char *sql)
 
 /* ---- binding -------------------------------------------------------------- */
 
+/* A parameter past the last one the SQL names is ignored, as SQLite
+ * ignores it: callers bind a query's parameters without knowing which of
+ * them its text reads. */
 static pg_param *param_at(struct pg_stmt *st, int idx)
 {
     st->dirty = true;
-    if (idx < 1 || idx > st->nparams) {
+    if (idx < 1) {
         st->bind_err = "parameter index out of range";
         return NULL;
     }
-    return &st->params[idx - 1];
+    return idx <= st->nparams ? &st->params[idx - 1] : NULL;
 }
 
 static void pg_bind_int(store_stmt *s, int idx, int64_t v)

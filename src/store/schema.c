@@ -220,11 +220,83 @@
     "  device_is " TEXT " NOT NULL);"                                           \
     "CREATE INDEX location_aliases_name ON location_aliases (customer_id, name);"
 
+/* V5: commands are typed rows (api/commands.h), not stored JSON: a device
+ * shows the newest live row of device_commands; a sequence step keeps its
+ * command in columns. What earlier versions stored as JSON is carried over
+ * (JSON_TEXT / JSON_INT read a key of it: the one spot where the two SQL
+ * dialects differ), then the JSON columns go. */
+#define V5(ID, TEXT, JSON_TEXT, JSON_INT)                                       \
+    "CREATE TABLE device_commands ("                                            \
+    "  id " ID ","                                                              \
+    "  device_ref BIGINT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,"    \
+    "  customer_id BIGINT NOT NULL,"                                            \
+    "  command " TEXT " NOT NULL,"                                              \
+    "  line1 " TEXT " NOT NULL DEFAULT '', line2 " TEXT " NOT NULL DEFAULT '',"  \
+    "  line3 " TEXT " NOT NULL DEFAULT '', line4 " TEXT " NOT NULL DEFAULT '',"  \
+    "  line5 " TEXT " NOT NULL DEFAULT '',"                                     \
+    "  color " TEXT " NOT NULL DEFAULT '', arrow " TEXT " NOT NULL DEFAULT '',"  \
+    "  sound " TEXT " NOT NULL DEFAULT '', seconds BIGINT NOT NULL DEFAULT 0,"   \
+    "  quantity BIGINT,"                                                        \
+    "  barcode " TEXT " NOT NULL DEFAULT '', qrcode " TEXT " NOT NULL DEFAULT '',"\
+    "  icon " TEXT " NOT NULL DEFAULT '', nonce " TEXT " NOT NULL DEFAULT '',"   \
+    "  expires BIGINT,"                /* NULL: never */                        \
+    "  step_ref BIGINT REFERENCES sequence_steps(id) ON DELETE SET NULL,"       \
+    "  created BIGINT NOT NULL);"                                               \
+    "CREATE INDEX device_commands_device ON device_commands (device_ref, id);"  \
+    "CREATE INDEX device_commands_nonce ON device_commands (customer_id, nonce);" \
+    "CREATE INDEX device_commands_step ON device_commands (step_ref) WHERE step_ref IS NOT NULL;" \
+    "CREATE INDEX device_commands_expires ON device_commands (expires) WHERE expires IS NOT NULL;" \
+    "INSERT INTO device_commands (device_ref, customer_id, command, line1, line2, line3, line4, line5," \
+    "  color, arrow, sound, seconds, quantity, barcode, qrcode, icon, nonce, expires, step_ref, created) " \
+    "SELECT id, customer_id, " JSON_TEXT("display", "command") ", "              \
+    JSON_TEXT("display", "line1") ", " JSON_TEXT("display", "line2") ", "        \
+    JSON_TEXT("display", "line3") ", " JSON_TEXT("display", "line4") ", "        \
+    JSON_TEXT("display", "line5") ", " JSON_TEXT("display", "color") ", "        \
+    JSON_TEXT("display", "arrow") ", " JSON_TEXT("display", "sound") ", "        \
+    "COALESCE(" JSON_INT("display", "seconds") ", 0), " JSON_INT("display", "quantity") ", " \
+    JSON_TEXT("display", "barcode") ", " JSON_TEXT("display", "qrcode") ", "     \
+    JSON_TEXT("display", "icon") ", display_nonce, display_expires, display_step, updated " \
+    "FROM devices WHERE display IS NOT NULL;"                                   \
+    "ALTER TABLE devices DROP COLUMN display;"                                  \
+    "ALTER TABLE devices DROP COLUMN display_nonce;"                            \
+    "ALTER TABLE devices DROP COLUMN display_expires;"                          \
+    "ALTER TABLE devices DROP COLUMN display_step;"                             \
+    "ALTER TABLE sequence_steps ADD COLUMN device " TEXT ";"                    \
+    "ALTER TABLE sequence_steps ADD COLUMN location " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN command " TEXT " NOT NULL DEFAULT 'flash';" \
+    "ALTER TABLE sequence_steps ADD COLUMN line1 " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN line2 " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN line3 " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN line4 " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN line5 " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN arrow " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN color " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN seconds BIGINT NOT NULL DEFAULT 0;"  \
+    "ALTER TABLE sequence_steps ADD COLUMN sound " TEXT " NOT NULL DEFAULT '';" \
+    "ALTER TABLE sequence_steps ADD COLUMN quantity BIGINT;"                    \
+    "ALTER TABLE sequence_steps ADD COLUMN stepnonce " TEXT " NOT NULL DEFAULT '';" \
+    "UPDATE sequence_steps SET device = NULLIF(" JSON_TEXT("body", "device") ", ''), " \
+    "location = " JSON_TEXT("body", "location") ", command = " JSON_TEXT("body", "command") ", " \
+    "line1 = " JSON_TEXT("body", "line1") ", line2 = " JSON_TEXT("body", "line2") ", " \
+    "line3 = " JSON_TEXT("body", "line3") ", line4 = " JSON_TEXT("body", "line4") ", " \
+    "line5 = " JSON_TEXT("body", "line5") ", arrow = " JSON_TEXT("body", "arrow") ", " \
+    "color = " JSON_TEXT("body", "color") ", seconds = COALESCE(" JSON_INT("body", "seconds") ", 0), " \
+    "sound = " JSON_TEXT("body", "sound") ", quantity = " JSON_INT("body", "quantity") ", " \
+    "stepnonce = " JSON_TEXT("body", "stepnonce") ";"                           \
+    "ALTER TABLE sequence_steps DROP COLUMN body;"
+
+/* A key of a JSON text column: SQLite's json_extract, PostgreSQL's ->>. */
+#define JSON_TEXT_SQLITE(col, key) "COALESCE(json_extract(" col ", '$." key "'), '')"
+#define JSON_INT_SQLITE(col, key) "json_extract(" col ", '$." key "')"
+#define JSON_TEXT_PG(col, key) "COALESCE((" col ")::jsonb ->> '" key "', '')"
+#define JSON_INT_PG(col, key) "((" col ")::jsonb ->> '" key "')::bigint"
+
 static const char *const sqlite_steps[] = {
     V1(ID_SQLITE, TEXT_SQLITE),
     V2(ID_SQLITE, TEXT_SQLITE),
     V3(ID_SQLITE, TEXT_SQLITE),
     V4(ID_SQLITE, TEXT_SQLITE),
+    V5(ID_SQLITE, TEXT_SQLITE, JSON_TEXT_SQLITE, JSON_INT_SQLITE),
 };
 
 static const char *const pg_steps[] = {
@@ -232,6 +304,7 @@ static const char *const pg_steps[] = {
     V2(ID_PG, TEXT_PG),
     V3(ID_PG, TEXT_PG),
     V4(ID_PG, TEXT_PG),
+    V5(ID_PG, TEXT_PG, JSON_TEXT_PG, JSON_INT_PG),
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");

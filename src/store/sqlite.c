@@ -471,10 +471,31 @@ static int lite_rollback(store *s)
     return rc;
 }
 
+/* SQLite has no row locks (its writers take turns): the text without its
+ * FOR UPDATE clauses, in a malloc'ed copy, or NULL when it has none. */
+static char *without_row_locks(const char *sql)
+{
+    static const char *const clauses[] = {" FOR UPDATE SKIP LOCKED", " FOR UPDATE"};
+    if (!strstr(sql, " FOR UPDATE"))
+        return NULL;
+    char *copy = strdup(sql);
+    if (!copy)
+        abort();
+    for (size_t i = 0; i < sizeof clauses / sizeof clauses[0]; i++) {
+        size_t n = strlen(clauses[i]);
+        for (char *p = strstr(copy, clauses[i]); p; p = strstr(p, clauses[i]))
+            memmove(p, p + n, strlen(p + n) + 1);
+    }
+    return copy;
+}
+
 static lite_stmt *compile(lite_store *db, const char *sql)
 {
     sqlite3_stmt *raw = NULL;
-    if (sqlite3_prepare_v3(db->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, NULL) != SQLITE_OK) {
+    char *plain = without_row_locks(sql);
+    int rc = sqlite3_prepare_v3(db->conn, plain ? plain : sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, NULL);
+    free(plain);
+    if (rc != SQLITE_OK) {
         snprintf(db->errbuf, sizeof db->errbuf, "%s (in: %.120s)", sqlite3_errmsg(db->conn), sql);
         return NULL;
     }

@@ -8,6 +8,10 @@
  * statement (the text is the cache key, so SQL built at run time, such as
  * an ORDER BY from ?ordering=, is cached too; the cache is bounded).
  *
+ * Row locks: a SELECT may end in FOR UPDATE (or FOR UPDATE SKIP LOCKED),
+ * PostgreSQL's row locks; SQLite, whose writers take turns, runs the text
+ * without them.
+ *
  * Behind it: sqlite.c (libsqlite3, WAL, foreign keys on) and pg.c (libpq,
  * prepared statements). The API layer never includes sqlite3.h or
  * libpq-fe.h; the store never sees HTTP.

@@ -483,7 +483,7 @@ static void accept_tie_gives_json(void **state)
 
 int main(void)
 {
-    api_init(NULL);
+    api_init(&(api_config){0});
     const struct CMUnitTest tests[] = {
         TEST(unknown_paths_are_not_found),
         TEST(unknown_format_is_not_found),

@@ -1,0 +1,410 @@
+/*
+ * views.c — the generic views and the request's write transaction (see
+ * views.h).
+ */
+#include "api/views.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api/api.h"
+#include "api/respond.h"
+#include "core/util.h"
+
+/* Runs of a write (the first and its retries), and the longest pause
+ * between two (a random part of 1, 2, 4 ... 64 ms). */
+#define WRITE_ATTEMPTS 12
+#define BACKOFF_MAX_US 64000
+
+/* ------------------------------------------------------------ SQL pieces */
+
+static int sql_add(sql_params *p)
+{
+    if (p->n == SQL_PARAMS_MAX) {   /* a bug in the caller: fail loudly, never bind wrong */
+        log_line("views: more than %d parameters in one query", SQL_PARAMS_MAX);
+        abort();
+    }
+    return p->n++;
+}
+
+int sql_int(sql_params *p, int64_t v)
+{
+    int k = sql_add(p);
+    p->v[k].text = false;
+    p->v[k].i = v;
+    return k + 1;
+}
+
+int sql_text(sql_params *p, const char *s)
+{
+    int k = sql_add(p);
+    p->v[k].text = true;
+    p->v[k].s = s;
+    return k + 1;
+}
+
+void sql_bind(store_stmt *st, const sql_params *p)
+{
+    for (int k = 0; k < p->n; k++) {
+        if (p->v[k].text)
+            store_bind_str(st, k + 1, p->v[k].s);
+        else
+            store_bind_int(st, k + 1, p->v[k].i);
+    }
+}
+
+/* ------------------------------------------------------------ keys */
+
+const resource *view_resource(request *r)
+{
+    return api_routes[r->route].resource;
+}
+
+/* $1 the customer, then the path key's parameters as key_sql reads them
+ * (views.h's key_kind). False when the key cannot name a row. */
+static bool bind_key(request *r, const resource *res, sql_params *p)
+{
+    sql_int(p, r->customer_id);
+    const char *key = r->captures[0];
+    if (res->parse_key)
+        return res->parse_key(r, key, p);
+    size_t n = strlen(key);
+    bool digits = n > 0 && n <= 18 && strspn(key, "0123456789") == n;
+    if (res->key_kind == KEY_INT) {
+        sql_int(p, digits ? strtoll(key, NULL, 10) : -1);
+        return digits;
+    }
+    sql_text(p, key);
+    if (res->key_kind == KEY_TEXT_OR_INT)
+        sql_int(p, digits ? strtoll(key, NULL, 10) : -1);
+    return true;
+}
+
+int view_find(request *r, const resource *res, bool lock, int64_t *id)
+{
+    sql_params p = {0};
+    if (!bind_key(r, res, &p))
+        return 0;
+    store_stmt *st = store_prepare(r->db, arena_printf(r->arena, "SELECT %s.id FROM %s %s WHERE %s.id = %s%s",
+                                                       res->alias, res->table, res->alias, res->alias,
+                                                       res->key_sql, lock ? " FOR UPDATE" : ""));
+    if (!st)
+        return STORE_ERROR;
+    sql_bind(st, &p);
+    int rc = store_exec_int(st, id);
+    return rc == STORE_ROW ? 1 : rc;
+}
+
+record *view_load_one(request *r, const resource *res, int64_t id, int *rc)
+{
+    selection sel = {.where = arena_printf(r->arena, "%s.id = $2 AND %s.customer_id = $1", res->alias, res->alias)};
+    sql_int(&sel.params, r->customer_id);
+    sql_int(&sel.params, id);
+    record_vec out = {0};
+    *rc = res->load(r, &sel, &out);
+    if (*rc > 0)
+        *rc = 0;
+    return out.n > 0 ? &out.items[0] : NULL;
+}
+
+/* ------------------------------------------------------------ reading */
+
+int view_list(request *r)
+{
+    const resource *res = view_resource(r);
+    page p;
+    if (!page_parse(r, &p))
+        return VIEW_DONE;
+    sql_params params = {0};
+    sql_int(&params, r->customer_id);
+    jw where;
+    jw_init(&where, 128);
+    if (res->filter) {
+        int rc = res->filter(r, &where, &params);
+        if (rc != VIEW_DONE) {
+            jw_free(&where);
+            return rc < 0 ? rc : VIEW_DONE;
+        }
+    }
+    const char *filters = arena_strndup(r->arena, where.buf ? where.buf : "", where.len);
+    jw_free(&where);
+    const char *a = res->alias;
+    store_stmt *st = store_prepare(r->db, arena_printf(r->arena,
+        "SELECT count(*) FROM %s %s WHERE %s.customer_id = $1%s", res->table, a, a, filters));
+    if (!st)
+        return STORE_ERROR;
+    sql_bind(st, &params);
+    int64_t count = 0;
+    int rc = store_exec_int(st, &count);
+    if (rc != STORE_ROW)
+        return rc < 0 ? rc : STORE_ERROR;
+    if (!page_check(r, &p, count))
+        return VIEW_DONE;
+    const list_query *q = res->query;
+    const char *id = arena_printf(r->arena, "%s.id", a);
+    const char *order_by = ordering_sql(r, q->ordering, q->nordering, id, id);
+    int limit = sql_int(&params, p.size), offset = sql_int(&params, page_offset(&p));
+    selection sel = {
+        .where = arena_printf(r->arena, "%s.id IN (SELECT %s.id FROM %s %s WHERE %s.customer_id = $1%s "
+                                        "ORDER BY %s LIMIT $%d OFFSET $%d)",
+                              a, a, res->table, a, a, filters, order_by, limit, offset),
+        .order_by = order_by,
+        .params = params,
+    };
+    record_vec out = {0};
+    rc = res->load(r, &sel, &out);
+    if (rc < 0)
+        return rc;
+    respond_page(r, &p, out.items, out.n);
+    return VIEW_DONE;
+}
+
+int view_retrieve(request *r)
+{
+    const resource *res = view_resource(r);
+    selection sel = {0};
+    if (!bind_key(r, res, &sel.params)) {
+        respond_error(r, 404, "Not found.");
+        return VIEW_DONE;
+    }
+    sel.where = arena_printf(r->arena, "%s.id = %s", res->alias, res->key_sql);
+    record_vec out = {0};
+    int rc = res->load(r, &sel, &out);
+    if (rc < 0)
+        return rc;
+    if (out.n == 0)
+        respond_error(r, 404, "Not found.");
+    else
+        respond_record(r, 200, &out.items[0]);
+    return VIEW_DONE;
+}
+
+/* ------------------------------------------------------------ writing */
+
+record *view_validate(request *r, const schema *sc, bool partial)
+{
+    validation v = {.r = r, .partial = partial};
+    json_object *errors = NULL;
+    record *rec = validate_object(&v, sc, api_input(r), &errors);
+    if (!rec)
+        respond_validation(r, errors);
+    return rec;
+}
+
+int view_unique_error(request *r, const char *message)
+{
+    json_object *errors = json_object_new_object();
+    errors_add(errors, "non_field_errors", message);
+    respond_validation(r, errors);
+    return VIEW_ANSWERED;
+}
+
+/* Forget an answer made by a run that did not commit. */
+static void discard_answer(request *r, int nheaders)
+{
+    free(r->resp_body);
+    r->resp_body = NULL;
+    r->resp_len = 0;
+    r->content_type = NULL;
+    r->status = 500;
+    r->nheaders_out = nheaders;
+}
+
+/* A random pause before the next run: up to 1, 2, 4 ... 64 ms. */
+static void backoff(int attempt)
+{
+    static _Thread_local unsigned seed;
+    if (!seed)
+        seed = (unsigned)monotonic_us() ^ (unsigned)(uintptr_t)&seed;
+    int64_t ceiling = 1000LL << (attempt < 6 ? attempt : 6);
+    if (ceiling > BACKOFF_MAX_US)
+        ceiling = BACKOFF_MAX_US;
+    int64_t us = (int64_t)(rand_r(&seed) % (unsigned)ceiling) + 200;
+    struct timespec ts = {0, (long)us * 1000};
+    nanosleep(&ts, NULL);
+}
+
+int view_write(request *r, view_step prepare, view_step apply, void *ctx)
+{
+    int nheaders = r->nheaders_out;
+    for (int attempt = 1;; attempt++) {
+        if (prepare) {
+            int rc = prepare(r, ctx);
+            if (rc != VIEW_DONE)
+                return rc < 0 ? rc : VIEW_DONE;
+        }
+        int rc = store_begin_write(r->db);
+        if (rc >= 0) {
+            rc = apply(r, ctx);
+            if (rc >= 0 && r->status < 400)
+                rc = store_commit(r->db);
+            else if (rc >= 0)
+                store_rollback(r->db);
+        }
+        if (rc >= 0)
+            return VIEW_DONE;
+        const char *why = arena_strdup(r->arena, store_errmsg(r->db));
+        store_rollback(r->db);
+        discard_answer(r, nheaders);
+        if ((rc == STORE_BUSY || rc == VIEW_RETRY) && attempt < WRITE_ATTEMPTS) {
+            backoff(attempt);
+            continue;
+        }
+        respond_server_error(r, arena_printf(r->arena, "%s (after %d attempt%s)", why, attempt,
+                                             attempt == 1 ? "" : "s"));
+        return VIEW_DONE;
+    }
+}
+
+typedef struct write_ctx {
+    const resource *res;
+    record *rec;
+    bool partial;
+} write_ctx;
+
+static int validate_input(request *r, void *ctx)
+{
+    write_ctx *c = ctx;
+    c->rec = c->res->validate ? c->res->validate(r, c->partial) : view_validate(r, c->res->sc, c->partial);
+    return c->rec ? VIEW_DONE : VIEW_ANSWERED;
+}
+
+/* An update looks for its object before it validates the body, as DRF's
+ * get_object() comes first: a missing object is 404 whatever the body. */
+static int find_then_validate(request *r, void *ctx)
+{
+    write_ctx *c = ctx;
+    int64_t id;
+    int found = view_find(r, c->res, false, &id);
+    if (found <= 0) {
+        if (found == 0)
+            respond_error(r, 404, "Not found.");
+        return found < 0 ? found : VIEW_ANSWERED;
+    }
+    return validate_input(r, ctx);
+}
+
+/* A hook's result: a UNIQUE violation is the resource's 400. */
+static int hook_result(request *r, const resource *res, int rc)
+{
+    if (rc == STORE_UNIQUE && res->unique_error)
+        return view_unique_error(r, res->unique_error);
+    return rc;
+}
+
+static int create_apply(request *r, void *ctx)
+{
+    write_ctx *c = ctx;
+    int64_t id = 0;
+    int rc = hook_result(r, c->res, c->res->create(r, &c->rec, &id));
+    if (rc != VIEW_DONE)
+        return rc;
+    if (c->res->location)
+        request_add_header(r, "Location", c->res->location(r, id, c->rec));
+    respond_record(r, 201, c->rec);
+    return VIEW_DONE;
+}
+
+int view_create(request *r)
+{
+    write_ctx c = {.res = view_resource(r)};
+    return view_write(r, validate_input, create_apply, &c);
+}
+
+static int lock_row(request *r, const resource *res, int64_t *id)
+{
+    return res->lock ? res->lock(r, id) : view_find(r, res, true, id);
+}
+
+static int update_apply(request *r, void *ctx)
+{
+    write_ctx *c = ctx;
+    int64_t id = 0;
+    int found = lock_row(r, c->res, &id);
+    if (found <= 0) {
+        if (found == 0)
+            respond_error(r, 404, "Not found.");
+        return found < 0 ? found : VIEW_ANSWERED;
+    }
+    int rc = hook_result(r, c->res, c->res->update(r, id, c->rec, c->partial));
+    if (rc != VIEW_DONE)
+        return rc;
+    record *stored = view_load_one(r, c->res, id, &rc);
+    if (rc < 0)
+        return rc;
+    if (!stored)
+        return STORE_ERROR;
+    respond_record(r, 200, stored);
+    return VIEW_DONE;
+}
+
+static int update(request *r, bool partial)
+{
+    write_ctx c = {.res = view_resource(r), .partial = partial};
+    return view_write(r, find_then_validate, update_apply, &c);
+}
+
+int view_put(request *r) { return update(r, false); }
+int view_patch(request *r) { return update(r, true); }
+
+static int destroy_apply(request *r, void *ctx)
+{
+    const resource *res = ((write_ctx *)ctx)->res;
+    int64_t id = 0;
+    int rc;
+    if (res->destroy) {
+        rc = lock_row(r, res, &id);
+        if (rc > 0)
+            rc = res->destroy(r, id);
+        else if (rc == 0)
+            rc = STORE_DONE;   /* not found */
+        if (rc != VIEW_DONE || id == 0) {
+            if (rc == VIEW_DONE)
+                respond_error(r, 404, "Not found.");
+            return rc < 0 ? rc : VIEW_ANSWERED;
+        }
+    } else {
+        /* one statement: of deletes racing for a row, one sees it */
+        sql_params p = {0};
+        if (!bind_key(r, res, &p)) {
+            respond_error(r, 404, "Not found.");
+            return VIEW_ANSWERED;
+        }
+        store_stmt *st = store_prepare(r->db, arena_printf(r->arena, "DELETE FROM %s WHERE id = %s RETURNING id",
+                                                           res->table, res->key_sql));
+        if (!st)
+            return STORE_ERROR;
+        sql_bind(st, &p);
+        rc = store_exec_int(st, &id);
+        if (rc < 0)
+            return rc;
+        if (rc == STORE_DONE) {
+            respond_error(r, 404, "Not found.");
+            return VIEW_ANSWERED;
+        }
+    }
+    respond_no_content(r);
+    return VIEW_DONE;
+}
+
+int view_destroy(request *r)
+{
+    write_ctx c = {.res = view_resource(r)};
+    return view_write(r, NULL, destroy_apply, &c);
+}
+
+void respond_upserted(request *r, const char *list_path, int64_t created, int64_t updated)
+{
+    request_add_header(r, "Location", arena_printf(r->arena, "%s%s", r->base_url, list_path));
+    jw w;
+    jw_init(&w, 64);
+    jw_obj(&w);
+    jw_key(&w, "created");
+    jw_int(&w, created);
+    jw_key(&w, "updated");
+    jw_int(&w, updated);
+    jw_obj_end(&w);
+    respond_json(r, 201, &w);
+}
