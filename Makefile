@@ -4,12 +4,16 @@
 #   make bench  release build, then $(SHARED)/bench/compare.sh, then S1 over
 #               http and https (scripts/bench-tls.sh), then the upload chunk
 #               and picks per second (scripts/bench-flows.py)
+#   make hostile  release build, then a bounded attack benchmark (scripts/hostile.py,
+#               at most ~4 minutes): slow headers, idle connections, big bodies,
+#               login flood, largest orders, writing GETs, each beside its baseline
 #   make web    install web/'s npm packages (Swagger UI for /api/docs/, the
 #               OpenAPI validator of the tests); every build runs it first
 # Variables: JOBS (2), DB and LISTEN for `run`, SHARED (../shared), BENCH_ARGS
-# (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments).
+# (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments),
+# HOSTILE_SERVE_ARGS (extra `stockroom serve` flags for `hostile`, from the environment).
 .NOTPARALLEL:
-.PHONY: all deps web build release asan run test bench clean
+.PHONY: all deps web build release asan run test bench hostile clean
 
 JOBS   ?= 2
 DB     ?= ./stockroom.db
@@ -48,6 +52,9 @@ bench: deps release
 	bash $(SHARED)/bench/compare.sh build-release/stockroom $(BENCH_ARGS)
 	bash scripts/bench-tls.sh build-release/stockroom $(BENCH_ARGS)
 	/usr/bin/python3 scripts/bench-flows.py build-release/stockroom
+
+hostile: deps release
+	/usr/bin/python3 scripts/hostile.py build-release/stockroom
 
 clean:
 	rm -rf build build-release build-asan
