@@ -7,25 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Length of the well-formed UTF-8 sequence at s (as Python's strict
- * decoder sees it: no overlong forms, no surrogates, at most U+10FFFF),
- * or 0 when it is not one. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
-        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return len;
-}
+#include "core/text.h"
 
 /*
  * json-c's strict mode still takes NaN, Infinity, single-quoted strings,
@@ -33,10 +15,12 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
  * which Python's json (as DRF configures it) refuses; and it saturates
  * integers beyond 64 bits. So the body is scanned first: outside strings
  * only structure, the letters of true/false/null and well-formed numbers
- * may appear. Integers of more than 18 digits are recorded in *big so the
+ * may appear; inside them a \u escape must name a Unicode scalar value
+ * (json-c would turn a lone surrogate into U+FFFD, silently changing the
+ * data). Integers of more than 18 digits are recorded in *big so the
  * caller can hand them to json-c as strings, which keeps their text exact
  * (fields read numbers by their text anyway). Returns the offset of the
- * first offending byte, or -1.
+ * first offending byte (and *why, when it is not just a bad byte), or -1.
  */
 typedef struct span {
     size_t start, end;
@@ -99,14 +83,31 @@ static void spans_add(arena *a, spans *sp, size_t start, size_t end)
     sp->n++;
 }
 
-static long find_non_json(arena *a, const char *s, size_t n, spans *big)
+/* The value of four hex digits at s[i..], or -1. */
+static long hex4(const char *s, size_t i, size_t n)
+{
+    long v = 0;
+    if (i + 4 > n)
+        return -1;
+    for (size_t k = i; k < i + 4; k++) {
+        char c = s[k];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static long find_non_json(arena *a, const char *s, size_t n, spans *big, const char **why)
 {
     static const char allowed[] = "{}[],: \t\n\rtruefalsn";
     bool in_string = false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if ((unsigned char)c >= 0x80) {
-            size_t len = utf8_sequence((const unsigned char *)s + i, n - i);
+            size_t len = text_utf8_sequence((const unsigned char *)s + i, n - i);
             if (len == 0)
                 return (long)i;
             i += len - 1;
@@ -115,6 +116,21 @@ static long find_non_json(arena *a, const char *s, size_t n, spans *big)
         } else if (in_string) {
             if ((unsigned char)c < 0x20)   /* raw control characters must be escaped */
                 return (long)i;
+            if (c == '\\' && i + 1 < n && s[i + 1] == 'u') {
+                /* \uXXXX must name a Unicode scalar value: a high surrogate
+                 * only with a low one after it, a low one never alone */
+                long cp = hex4(s, i + 2, n);
+                if (cp >= 0xDC00 && cp <= 0xDFFF)
+                    return *why = "lone surrogate", (long)i;
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    long low = i + 7 < n && s[i + 6] == '\\' && s[i + 7] == 'u' ? hex4(s, i + 8, n) : -1;
+                    if (low < 0xDC00 || low > 0xDFFF)
+                        return *why = "lone surrogate", (long)i;
+                    i += 6;
+                }
+                if (cp >= 0)
+                    i += 4;
+            }
             if (c == '\\')
                 i++;
             else if (c == '"')
@@ -160,9 +176,10 @@ static const char *quote_spans(arena *a, const char *body, size_t *len, const sp
 json_object *json_parse_body(arena *a, const char *body, size_t len, const char **error)
 {
     spans big = {0};
-    long bad = find_non_json(a, body, len, &big);
+    const char *why = "invalid character or byte";
+    long bad = find_non_json(a, body, len, &big, &why);
     if (bad >= 0) {
-        *error = arena_printf(a, "JSON parse error - invalid character or byte at char %ld", bad);
+        *error = arena_printf(a, "JSON parse error - %s at char %ld", why, bad);
         return NULL;
     }
     if (big.n)

@@ -237,48 +237,51 @@ static int filter_orders(request *r, jw *where, sql_params *p)
 
 /* ------------------------------------------------------------ writing */
 
-static int insert_items(request *r, int64_t shipment_id, value *items)
+/* The rows of an order's tree, for store_insert_rows. */
+typedef struct shipment_rows {
+    int64_t order;
+    const record *shipments;
+} shipment_rows;
+
+static void bind_shipment(store_stmt *st, int row, int p, void *ctx)
 {
-    for (int i = 0; i < items->nitems; i++) {
-        value *v = items->items[i].v;
-        store_stmt *st = store_prepare(r->db,
-            "INSERT INTO items (shipment_id, customer_id, name, description, sku, upc, "
-            "ordered_quantity, quantity_fulfilled, warehouse_location, device_ref) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id");
-        if (!st)
-            return STORE_ERROR;
-        store_bind_int(st, 1, shipment_id);
-        store_bind_int(st, 2, r->customer_id);
-        store_bind_str(st, 3, v[ITEM_NAME].state == VALUE_SET ? v[ITEM_NAME].s : "");
-        store_bind_str(st, 4, v[ITEM_DESCRIPTION].state == VALUE_SET ? v[ITEM_DESCRIPTION].s : "");
-        store_bind_str(st, 5, v[ITEM_SKU].s);
-        store_bind_str(st, 6, v[ITEM_UPC].state == VALUE_SET ? v[ITEM_UPC].s : "");
-        store_bind_int(st, 7, v[ITEM_ORDERED].i);
-        store_bind_int(st, 8, v[ITEM_FULFILLED].state == VALUE_SET ? v[ITEM_FULFILLED].i : 0);
-        store_bind_str(st, 9, v[ITEM_LOCATION].state == VALUE_SET ? v[ITEM_LOCATION].s : "");
-        if (v[ITEM_DEVICE].state == VALUE_SET)
-            store_bind_int(st, 10, v[ITEM_DEVICE].i);
-        else
-            store_bind_null(st, 10);
-        int64_t id;
-        int rc = store_exec_int(st, &id);
-        if (rc == STORE_FOREIGN_KEY)
-            return VIEW_RETRY;   /* its device went away since validation: validate again */
-        if (rc != STORE_ROW)
-            return rc < 0 ? rc : STORE_ERROR;
-        /* complete the record for rendering */
-        value_set_int(&v[ITEM_ID], id);
-        for (int k = ITEM_NAME; k <= ITEM_LOCATION; k++)
-            if (v[k].state != VALUE_SET) {
-                if (k == ITEM_FULFILLED)
-                    value_set_int(&v[k], 0);
-                else
-                    value_set_text(&v[k], "", 0);
-            }
-        if (v[ITEM_DEVICE].state != VALUE_SET)
-            value_set_null(&v[ITEM_DEVICE]);
-    }
-    return VIEW_DONE;
+    const shipment_rows *rows = ctx;
+    store_bind_int(st, p, rows->order);
+    store_bind_str(st, p + 1, rows->shipments[row].v[SHIP_NUMBER].s);
+}
+
+typedef struct item_row {
+    value *v;
+    int64_t shipment;
+} item_row;
+
+typedef struct item_rows {
+    int64_t customer;
+    item_row *rows;
+} item_rows;
+
+static const char *text_or_empty(const value *v)
+{
+    return v->state == VALUE_SET ? v->s : "";
+}
+
+static void bind_item(store_stmt *st, int row, int p, void *ctx)
+{
+    const item_rows *items = ctx;
+    const value *v = items->rows[row].v;
+    store_bind_int(st, p, items->rows[row].shipment);
+    store_bind_int(st, p + 1, items->customer);
+    store_bind_str(st, p + 2, text_or_empty(&v[ITEM_NAME]));
+    store_bind_str(st, p + 3, text_or_empty(&v[ITEM_DESCRIPTION]));
+    store_bind_str(st, p + 4, v[ITEM_SKU].s);
+    store_bind_str(st, p + 5, text_or_empty(&v[ITEM_UPC]));
+    store_bind_int(st, p + 6, v[ITEM_ORDERED].i);
+    store_bind_int(st, p + 7, v[ITEM_FULFILLED].state == VALUE_SET ? v[ITEM_FULFILLED].i : 0);
+    store_bind_str(st, p + 8, text_or_empty(&v[ITEM_LOCATION]));
+    if (v[ITEM_DEVICE].state == VALUE_SET)
+        store_bind_int(st, p + 9, v[ITEM_DEVICE].i);
+    else
+        store_bind_null(st, p + 9);
 }
 
 /* Items without shipments become one shipment named after the order. */
@@ -297,6 +300,8 @@ static void items_to_shipment(request *r, record *order)
     items->state = VALUE_ABSENT;
 }
 
+/* Every shipment and item of the order, in as few statements as they
+ * allow (store_insert_rows), and the record completed for rendering. */
 static int insert_shipments(request *r, int64_t order_id, record *order)
 {
     items_to_shipment(r, order);
@@ -305,25 +310,48 @@ static int insert_shipments(request *r, int64_t order_id, record *order)
         ships->state = VALUE_SET;
         ships->nitems = 0;
     }
-    for (int i = 0; i < ships->nitems; i++) {
-        value *s = ships->items[i].v;
-        store_stmt *st = store_prepare(r->db,
-            "INSERT INTO shipments (order_id, shipment_number) VALUES ($1, $2) RETURNING id");
-        if (!st)
-            return STORE_ERROR;
-        store_bind_int(st, 1, order_id);
-        store_bind_str(st, 2, s[SHIP_NUMBER].s);
-        int64_t id;
-        int rc = store_exec_int(st, &id);
-        if (rc != STORE_ROW)
-            return rc < 0 ? rc : STORE_ERROR;
-        value_set_int(&s[SHIP_ID], id);
-        if (s[SHIP_ITEMS].state != VALUE_SET) {
-            s[SHIP_ITEMS].state = VALUE_SET;
-            s[SHIP_ITEMS].nitems = 0;
+    int nships = ships->nitems, nitems = 0;
+    for (int i = 0; i < nships; i++) {
+        value *items = &ships->items[i].v[SHIP_ITEMS];
+        if (items->state != VALUE_SET) {
+            items->state = VALUE_SET;
+            items->nitems = 0;
         }
-        if ((rc = insert_items(r, id, &s[SHIP_ITEMS])) != VIEW_DONE)
-            return rc;
+        nitems += items->nitems;
+    }
+    int64_t *ids = arena_alloc(r->arena, sizeof *ids * (size_t)(nships + nitems + 1));
+    shipment_rows rows = {order_id, ships->items};
+    int rc = store_insert_rows(r->db, "shipments", "order_id, shipment_number", 2, nships, bind_shipment, &rows,
+                               ids);
+    if (rc < 0)
+        return rc;
+    item_rows items = {r->customer_id, arena_alloc(r->arena, sizeof(item_row) * (size_t)(nitems + 1))};
+    for (int i = 0, k = 0; i < nships; i++) {
+        value *s = ships->items[i].v;
+        value_set_int(&s[SHIP_ID], ids[i]);
+        for (int j = 0; j < s[SHIP_ITEMS].nitems; j++)
+            items.rows[k++] = (item_row){s[SHIP_ITEMS].items[j].v, ids[i]};
+    }
+    rc = store_insert_rows(r->db, "items",
+                           "shipment_id, customer_id, name, description, sku, upc, ordered_quantity, "
+                           "quantity_fulfilled, warehouse_location, device_ref",
+                           10, nitems, bind_item, &items, ids);
+    if (rc == STORE_FOREIGN_KEY)
+        return VIEW_RETRY;   /* a device went away since validation: validate again */
+    if (rc < 0)
+        return rc;
+    for (int k = 0; k < nitems; k++) {   /* complete the records for rendering */
+        value *v = items.rows[k].v;
+        value_set_int(&v[ITEM_ID], ids[k]);
+        for (int f = ITEM_NAME; f <= ITEM_LOCATION; f++)
+            if (v[f].state != VALUE_SET) {
+                if (f == ITEM_FULFILLED)
+                    value_set_int(&v[f], 0);
+                else
+                    value_set_text(&v[f], "", 0);
+            }
+        if (v[ITEM_DEVICE].state != VALUE_SET)
+            value_set_null(&v[ITEM_DEVICE]);
     }
     return VIEW_DONE;
 }

@@ -37,6 +37,7 @@
 #include "api/throttle.h"
 #include "api/views.h"
 #include "api/xml.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -119,8 +120,13 @@ static bool match(arena *a, const char *pattern, char **seg, int nseg, const cha
         if (i >= nseg)
             return false;
         if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {  /* "{name}": any one segment */
-            if (caps && ncap < ROUTE_MAX_CAPTURES)
-                caps[ncap++] = url_decode(a, seg[i], strlen(seg[i]), false);
+            if (caps && ncap < ROUTE_MAX_CAPTURES) {
+                /* text only: a segment that decodes to anything else names nothing */
+                const char *text = url_decode(a, seg[i], strlen(seg[i]), false);
+                if (strstr(seg[i], "%00") || !text_valid_utf8(text, strlen(text)))
+                    return false;
+                caps[ncap++] = text;
+            }
         } else if (strlen(seg[i]) != len || memcmp(seg[i], p, len) != 0) {
             return false;
         }
@@ -664,8 +670,23 @@ static void resolve(request *r)
     r->xml = rt && !(rt->flags & ROUTE_RAW) && fmt == FORMAT_XML;
 }
 
-/* The end of every answer: the browsable page around it, the body tree
- * released. */
+/* What every HTML answer carries (the browsable pages, the login form,
+ * the docs page): no framing by other sites, no sniffing, scripts only
+ * from this server (the pages have no inline script; Swagger UI sets
+ * inline styles), forms posting only here, no full urls in Referer. */
+static void html_headers(request *r)
+{
+    request_add_header(r, "X-Frame-Options", "DENY");
+    request_add_header(r, "X-Content-Type-Options", "nosniff");
+    request_add_header(r, "Referrer-Policy", "same-origin");
+    request_add_header(r, "Content-Security-Policy",
+                       "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+                       "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+                       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
+/* The end of every answer: the browsable page around it, the security
+ * headers of HTML, the body tree released. */
 static void finish(request *r)
 {
     if (r->input) {
@@ -687,6 +708,8 @@ static void finish(request *r)
         }
         browsable_finish(r, &api_routes[r->route], seg, nseg > 0 ? nseg : 0, r->format_suffix);
     }
+    if (r->content_type && strncmp(r->content_type, "text/html", 9) == 0)
+        html_headers(r);
 }
 
 request_lane api_admit(request *r)
@@ -699,7 +722,10 @@ request_lane api_admit(request *r)
         return LANE_ANSWERED;
     }
     const route *rt = &api_routes[r->route];
-    r->sent_unsafe = r->method & HTTP_UNSAFE;
+    /* a GET that writes is as unsafe as a POST: by session cookie it needs
+     * the CSRF token too, which a link from another site cannot send */
+    r->sent_unsafe = (r->method & HTTP_UNSAFE) ||
+                     ((rt->flags & ROUTE_GET_WRITES) && (r->method & (HTTP_GET | HTTP_HEAD)));
     if (!(rt->flags & ROUTE_RAW))
         r->allow = allow_text[r->route];
     bool writes = (r->method & HTTP_UNSAFE) ||

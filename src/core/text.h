@@ -11,6 +11,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Length of the well-formed UTF-8 sequence at s (as Python's strict
+ * decoder sees it: no overlong forms, no surrogates, at most U+10FFFF),
+ * or 0 when it is not one. */
+size_t text_utf8_sequence(const unsigned char *s, size_t n);
+/* Is it all well-formed UTF-8, without NUL? */
+bool text_valid_utf8(const char *s, size_t n);
+
 /* Strip leading and trailing white space (ASCII and Unicode spaces). */
 void text_trim(const char **s, size_t *n);
 /* Number of characters (code points). */

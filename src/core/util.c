@@ -3,6 +3,9 @@
  */
 #include "core/util.h"
 
+#include "core/text.h"
+
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -84,6 +87,34 @@ char *url_encode_segment(arena *a, const char *s, size_t n)
     return out;
 }
 
+/* Percent-decode, then make it text as Django's QueryDict does: what is
+ * not UTF-8 (and NUL) becomes U+FFFD. */
+const char *form_decode(arena *a, const char *s, size_t n)
+{
+    char *raw = url_decode(a, s, n, true);
+    size_t len = 0;   /* url_decode never lengthens; a %00 may hide the rest from strlen */
+    for (size_t i = 0; i < n; len++)
+        i += s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2]) ? 3 : 1;
+    if (text_valid_utf8(raw, len))
+        return raw;
+    char *out = arena_alloc(a, len * 3 + 1), *o = out;
+    const unsigned char *p = (const unsigned char *)raw;
+    for (size_t i = 0; i < len;) {
+        size_t k = p[i] ? text_utf8_sequence(p + i, len - i) : 0;
+        if (k) {
+            memcpy(o, p + i, k);
+            o += k;
+            i += k;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 void urlencoded_each(arena *a, const char *s, size_t n,
                      void (*fn)(void *ctx, const char *name, const char *value), void *ctx)
 {
@@ -93,8 +124,8 @@ void urlencoded_each(arena *a, const char *s, size_t n,
         const char *stop = amp ? amp : end;
         if (stop > p) {
             const char *eq = memchr(p, '=', (size_t)(stop - p));
-            const char *name = url_decode(a, p, (size_t)((eq ? eq : stop) - p), true);
-            const char *value = eq ? url_decode(a, eq + 1, (size_t)(stop - eq - 1), true) : "";
+            const char *name = form_decode(a, p, (size_t)((eq ? eq : stop) - p));
+            const char *value = eq ? form_decode(a, eq + 1, (size_t)(stop - eq - 1)) : "";
             fn(ctx, name, value);
         }
         p = stop + 1;

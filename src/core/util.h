@@ -23,10 +23,15 @@ char *url_encode_segment(arena *a, const char *s, size_t n);
 /* Percent-encode a query component (as url_encode_segment; space is %20). */
 #define url_encode_query url_encode_segment
 
+/* Percent-decode a form or query component ('+' as space) into text as
+ * Django's QueryDict does: bytes that are not UTF-8, and NUL, become U+FFFD. */
+const char *form_decode(arena *a, const char *s, size_t n);
+
 /* Call fn(ctx, name, value) for each name=value pair of n bytes of
  * application/x-www-form-urlencoded text (a query string or a form body),
- * in order, both decoded into the arena ('+' as space); a pair without '='
- * has the value "", empty pairs are skipped. */
+ * in order, both decoded into the arena ('+' as space) and made text as
+ * Django's QueryDict does (bytes that are not UTF-8, and NUL, become
+ * U+FFFD); a pair without '=' has the value "", empty pairs are skipped. */
 void urlencoded_each(arena *a, const char *s, size_t n,
                      void (*fn)(void *ctx, const char *name, const char *value), void *ctx);
 

@@ -53,7 +53,7 @@ typedef enum {
     LANE_ANSWERED,   /* admit() made the answer already: run nothing */
 } request_lane;
 
-#define REQUEST_MAX_HEADERS_OUT 10
+#define REQUEST_MAX_HEADERS_OUT 16
 #define ROUTE_MAX_CAPTURES 8
 
 typedef struct request {

@@ -310,8 +310,8 @@ static void add_query_param(void *cls, const char *name, const char *value)
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *text)
 {
     query_fill *f = cls;
-    add_query_param(f, url_decode(f->r->arena, key, strlen(key), true),
-                    text ? url_decode(f->r->arena, text, strlen(text), true) : "");
+    add_query_param(f, form_decode(f->r->arena, key, strlen(key)),
+                    text ? form_decode(f->r->arena, text, strlen(text)) : "");
     return MHD_YES;
 }
 
@@ -853,7 +853,7 @@ int http_serve(const http_config *cfg, const http_app *application)
         MHD_OPTION_CONNECTION_LIMIT, max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
         MHD_OPTION_ARRAY, tls ? tls_options : no_options,
         MHD_OPTION_END);
     if (!daemon_handle) {

@@ -13,6 +13,30 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The statement cache, one for every backend (store.c): each connection
+ * keeps the statements it prepared, by their SQL text, most recently used
+ * first; past STMT_CACHE_MAX the least recently used statement not in use
+ * is finalized. A backend embeds one in each connection and says which
+ * one a store's statements run on now (SQLite: the shared writer's while
+ * it writes).
+ */
+#define STMT_CACHE_MAX 512
+#define STMT_CACHE_BUCKETS 1024   /* a power of two */
+
+typedef struct cache_entry {
+    struct cache_entry *hnext, *newer, *older;
+    uint64_t hash;
+    char *sql;
+    store_stmt *st;
+} cache_entry;
+
+typedef struct stmt_cache {
+    cache_entry *buckets[STMT_CACHE_BUCKETS];
+    cache_entry *newest, *oldest;
+    int count;
+} stmt_cache;
+
 typedef struct store_backend {
     store *(*open)(const char *url, char **err);
     void (*close)(store *db);
@@ -23,7 +47,16 @@ typedef struct store_backend {
     int (*begin_write)(store *db);
     int (*commit)(store *db);
     int (*rollback)(store *db);
-    store_stmt *(*prepare)(store *db, const char *sql);
+    /* statements: the cache of the connection they run on now; compile
+     * one there (NULL, with the message for errmsg, on an error); make a
+     * cached one ready again (reset, no bindings; false: it cannot be, e.g.
+     * a PostgreSQL session lost and not prepared again); is it in use
+     * (bound or stepped since its last reset: never evicted); finalize. */
+    stmt_cache *(*cache)(store *db);
+    store_stmt *(*compile)(store *db, const char *sql);
+    bool (*recycle)(store_stmt *st);
+    bool (*in_use)(store_stmt *st);
+    void (*finalize)(store_stmt *st);
     void (*bind_int)(store_stmt *st, int idx, int64_t v);
     void (*bind_text)(store_stmt *st, int idx, const char *s, size_t len);
     void (*bind_null)(store_stmt *st, int idx);
@@ -38,6 +71,9 @@ typedef struct store_backend {
 struct store_common { const store_backend *backend; store_kind kind; };
 /* Every store_stmt likewise. */
 struct store_stmt_common { const store_backend *backend; };
+
+/* Finalize every statement of a cache (a connection closing). */
+void stmt_cache_clear(stmt_cache *c, const store_backend *b);
 
 extern const store_backend store_backend_pg;
 extern const store_backend store_backend_sqlite;

@@ -3,8 +3,8 @@
  *
  * One PGconn per store, used by one thread at a time; no mutable globals.
  * Each distinct SQL text is PQprepare'd once per session under a generated
- * name and kept in a bounded cache: past PG_CACHE_MAX entries the least
- * recently prepared idle statement is DEALLOCATEd. Values travel as text;
+ * name and kept in the store layer's cache (backend.h), which DEALLOCATEs
+ * (finalize) what it evicts. Values travel as text;
  * errors map by SQLSTATE to STORE_UNIQUE, STORE_FOREIGN_KEY and STORE_BUSY.
  * A lost connection is re-established (once per call) by begin, prepare and
  * ping, never inside a transaction; cached statements are then prepared
@@ -20,8 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PG_CACHE_MAX 512            /* prepared statements kept per connection */
-#define PG_BUCKETS 1024             /* hash buckets: a power of two */
 #define PG_MAX_PARAMS 65535         /* the protocol's limit */
 #define PG_KEEP_BUF (64 * 1024)     /* bigger parameter buffers are freed on reset */
 
@@ -36,9 +34,6 @@ struct pg_store;
 struct pg_stmt {
     struct store_stmt_common common;
     struct pg_store *db;
-    struct pg_stmt *hnext;          /* hash chain */
-    struct pg_stmt *newer, *older;  /* recency list, newest first */
-    uint64_t hash;
     char *sql;
     char name[24];
     int nparams;
@@ -58,9 +53,7 @@ struct pg_store {
     PGconn *conn;
     bool in_txn;                    /* between our BEGIN and COMMIT/ROLLBACK */
     uint64_t names;                 /* statement names issued */
-    int count;                      /* statements in the cache */
-    struct pg_stmt *newest, *oldest;
-    struct pg_stmt *buckets[PG_BUCKETS];
+    stmt_cache cache;
     char err[1024];
 };
 
@@ -156,8 +149,8 @@ static void ignore_notice(void *arg, const char *message)
 
 static void forget_prepared(struct pg_store *db)
 {
-    for (struct pg_stmt *st = db->newest; st; st = st->older)
-        st->prepared = false;
+    for (cache_entry *e = db->cache.newest; e; e = e->older)
+        ST(e->st)->prepared = false;
 }
 
 /*
@@ -229,16 +222,10 @@ static store *pg_open(const char *url, char **err)
     return (store *)db;
 }
 
-static void stmt_free(struct pg_stmt *st);
-
 static void pg_close(store *s)
 {
     struct pg_store *db = PG(s);
-    while (db->newest) {
-        struct pg_stmt *st = db->newest;
-        db->newest = st->older;
-        stmt_free(st);
-    }
+    stmt_cache_clear(&db->cache, &store_backend_pg);
     PQfinish(db->conn);
     free(db);
 }
@@ -419,22 +406,13 @@ static int count_params(const char *sql)
     return max;
 }
 
-/* ---- statements and their cache ---------------------------------------------- */
+/* ---- statements ----------------------------------------------------------- */
 
-static uint64_t hash_text(const char *s)
-{
-    uint64_t h = 14695981039346656037ULL;   /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static struct pg_stmt *stmt_new(struct pg_store *db, const char *sql, uint64_t hash)
+static struct pg_stmt *stmt_new(struct pg_store *db, const char *sql)
 {
     struct pg_stmt *st = xcalloc(1, sizeof *st);
     st->common.backend = &store_backend_pg;
     st->db = db;
-    st->hash = hash;
     st->sql = xstrdup(sql);
     snprintf(st->name, sizeof st->name, "s%" PRIu64, ++db->names);
     st->nparams = count_params(sql);
@@ -498,99 +476,47 @@ static bool server_prepare(struct pg_stmt *st)
     }
 }
 
-static void list_unlink(struct pg_store *db, struct pg_stmt *st)
+static stmt_cache *pg_cache(store *s)
 {
-    if (st->newer)
-        st->newer->older = st->older;
-    else
-        db->newest = st->older;
-    if (st->older)
-        st->older->newer = st->newer;
-    else
-        db->oldest = st->newer;
-    st->newer = st->older = NULL;
+    return &PG(s)->cache;
 }
 
-static void list_push(struct pg_store *db, struct pg_stmt *st)
-{
-    st->older = db->newest;
-    st->newer = NULL;
-    if (db->newest)
-        db->newest->newer = st;
-    else
-        db->oldest = st;
-    db->newest = st;
-}
-
-static struct pg_stmt *cache_find(struct pg_store *db, const char *sql, uint64_t hash)
-{
-    for (struct pg_stmt *st = db->buckets[hash & (PG_BUCKETS - 1)]; st; st = st->hnext)
-        if (st->hash == hash && strcmp(st->sql, sql) == 0)
-            return st;
-    return NULL;
-}
-
-static void cache_add(struct pg_store *db, struct pg_stmt *st)
-{
-    struct pg_stmt **b = &db->buckets[st->hash & (PG_BUCKETS - 1)];
-    st->hnext = *b;
-    *b = st;
-    list_push(db, st);
-    db->count++;
-}
-
-static void cache_drop(struct pg_store *db, struct pg_stmt *st)
-{
-    struct pg_stmt **b = &db->buckets[st->hash & (PG_BUCKETS - 1)];
-    while (*b != st)
-        b = &(*b)->hnext;
-    *b = st->hnext;
-    list_unlink(db, st);
-    db->count--;
-    if (st->prepared && PQstatus(db->conn) == CONNECTION_OK) {
-        char sql[48];
-        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
-        run(db, sql);
-    }
-    stmt_free(st);
-}
-
-/* Past the bound, drop the least recently prepared statements not in use
- * (no bindings, no result); `keep` is the one being handed out. */
-static void cache_trim(struct pg_store *db, const struct pg_stmt *keep)
-{
-    struct pg_stmt *st = db->oldest;
-    while (st && db->count > PG_CACHE_MAX) {
-        struct pg_stmt *newer = st->newer;
-        if (st != keep && !st->dirty)
-            cache_drop(db, st);
-        st = newer;
-    }
-}
-
-static store_stmt *pg_prepare(store *s, const char *sql)
+static store_stmt *pg_compile(store *s, const char *sql)
 {
     struct pg_store *db = PG(s);
     if (!conn_ok(db))
         return NULL;
-    uint64_t hash = hash_text(sql);
-    struct pg_stmt *st = cache_find(db, sql, hash);
-    if (st) {
-        stmt_reset(st);
-        if (!st->prepared && !server_prepare(st))
-            return NULL;
-        list_unlink(db, st);
-        list_push(db, st);
-        return (store_stmt *)st;
-    }
-    st = stmt_new(db, sql, hash);
+    struct pg_stmt *st = stmt_new(db, sql);
     if (!server_prepare(st)) {
         stmt_free(st);
         return NULL;
     }
-    cache_add(db, st);
-    cache_trim(db, st);
     return (store_stmt *)st;
+}
+
+static bool pg_recycle(store_stmt *s)
+{
+    struct pg_stmt *st = ST(s);
+    if (!conn_ok(st->db))
+        return false;
+    stmt_reset(st);
+    return st->prepared || server_prepare(st);
+}
+
+static bool pg_in_use(store_stmt *s)
+{
+    return ST(s)->dirty;
+}
+
+static void pg_finalize(store_stmt *s)
+{
+    struct pg_stmt *st = ST(s);
+    if (st->prepared && PQstatus(st->db->conn) == CONNECTION_OK) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+        run(st->db, sql);
+    }
+    stmt_free(st);
 }
 
 /* ---- binding -------------------------------------------------------------- */
@@ -764,7 +690,11 @@ const store_backend store_backend_pg = {
     .begin_write = pg_begin_write,
     .commit = pg_commit,
     .rollback = pg_rollback,
-    .prepare = pg_prepare,
+    .cache = pg_cache,
+    .compile = pg_compile,
+    .recycle = pg_recycle,
+    .in_use = pg_in_use,
+    .finalize = pg_finalize,
     .bind_int = pg_bind_int,
     .bind_text = pg_bind_text,
     .bind_null = pg_bind_null,

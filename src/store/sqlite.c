@@ -32,24 +32,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CACHE_SLOTS 512          /* power of two */
-#define CACHE_MAX_USED 384
-#define MAX_PARAMS 64
-#define MAX_TRANSIENT 64
-
 typedef struct lite_stmt {
     struct store_stmt_common common;
     sqlite3_stmt *stmt;
     struct lite_store *db;
-    int param_index[MAX_PARAMS + 1];   /* $k -> sqlite parameter index (0: absent) */
     int rc;                            /* last step result */
+    bool dirty;                        /* bound or stepped since the last reset */
+    int nparams;                       /* the highest $k of the text */
+    int param_index[];                 /* $k -> sqlite parameter index (0: absent) */
 } lite_stmt;
-
-typedef struct cache_slot {
-    uint64_t hash;
-    char *sql;
-    lite_stmt *st;
-} cache_slot;
 
 typedef struct lite_store {
     struct store_common common;
@@ -59,42 +50,9 @@ typedef struct lite_store {
     bool holds_writer_lock;
     int wal_fd;                  /* the shared writer's WAL, kept open for group commit */
     struct lite_store *active;   /* whose connection runs statements: self, or the writer */
-    cache_slot cache[CACHE_SLOTS];
-    int cache_used;
-    lite_stmt *transient[MAX_TRANSIENT];   /* uncached, freed at next begin */
-    int transient_used;
+    stmt_cache cache;
     char errbuf[256];
 } lite_store;
-
-static uint64_t hash_text(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static void cache_clear(lite_store *db)
-{
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        if (db->cache[i].st) {
-            sqlite3_finalize(db->cache[i].st->stmt);
-            free(db->cache[i].st);
-            free(db->cache[i].sql);
-        }
-    }
-    memset(db->cache, 0, sizeof db->cache);
-    db->cache_used = 0;
-}
-
-static void transient_clear(lite_store *db)
-{
-    for (int i = 0; i < db->transient_used; i++) {
-        sqlite3_finalize(db->transient[i]->stmt);
-        free(db->transient[i]);
-    }
-    db->transient_used = 0;
-}
 
 static int map_rc(lite_store *db, int rc)
 {
@@ -203,8 +161,7 @@ static void lite_close(store *s)
         if (w)
             lite_close((store *)w);
     }
-    cache_clear(db);
-    transient_clear(db);
+    stmt_cache_clear(&db->cache, &store_backend_sqlite);
     sqlite3_finalize(db->begin_deferred);
     sqlite3_finalize(db->begin_immediate);
     sqlite3_finalize(db->commit);
@@ -295,7 +252,6 @@ static lite_store *writer_for(lite_store *db)
 static int lite_begin_read(store *s)
 {
     lite_store *db = (lite_store *)s;
-    transient_clear(db);
     return run_control(db, db->begin_deferred);
 }
 
@@ -335,7 +291,6 @@ static int lite_begin_write(store *s)
     }
     lite_store *w = writer_for(db);
     db->active = w;
-    transient_clear(w);
     if (w != shared_writer) {
         /* a private file: a plain transaction (close a batch left open for us) */
         if (batch_open)
@@ -489,8 +444,10 @@ static char *without_row_locks(const char *sql)
     return copy;
 }
 
-static lite_stmt *compile(lite_store *db, const char *sql)
+static store_stmt *lite_compile(store *s, const char *sql)
 {
+    lite_store *db = ((lite_store *)s)->active;
+    db->errbuf[0] = '\0';
     sqlite3_stmt *raw = NULL;
     char *plain = without_row_locks(sql);
     int rc = sqlite3_prepare_v3(db->conn, plain ? plain : sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, NULL);
@@ -499,62 +456,65 @@ static lite_stmt *compile(lite_store *db, const char *sql)
         snprintf(db->errbuf, sizeof db->errbuf, "%s (in: %.120s)", sqlite3_errmsg(db->conn), sql);
         return NULL;
     }
-    lite_stmt *st = calloc(1, sizeof *st);
+    /* parameters are named $1..$N: map each number to SQLite's index */
+    int n = sqlite3_bind_parameter_count(raw), max = 0;
+    for (int i = 1; i <= n; i++) {
+        const char *name = sqlite3_bind_parameter_name(raw, i);
+        int k = name && name[0] == '$' ? atoi(name + 1) : 0;
+        if (k > max)
+            max = k;
+    }
+    lite_stmt *st = calloc(1, sizeof *st + sizeof(int) * (size_t)(max + 1));
     if (!st)
         abort();
     st->common.backend = &store_backend_sqlite;
     st->stmt = raw;
     st->db = db;
-    int n = sqlite3_bind_parameter_count(raw);
+    st->nparams = max;
     for (int i = 1; i <= n; i++) {
         const char *name = sqlite3_bind_parameter_name(raw, i);
-        if (name && name[0] == '$') {
-            int k = atoi(name + 1);
-            if (k >= 1 && k <= MAX_PARAMS)
-                st->param_index[k] = i;
-        }
+        int k = name && name[0] == '$' ? atoi(name + 1) : 0;
+        if (k >= 1)
+            st->param_index[k] = i;
     }
-    return st;
+    return (store_stmt *)st;
 }
 
-static store_stmt *lite_prepare(store *s, const char *sql)
+static stmt_cache *lite_cache(store *s)
 {
-    lite_store *db = ((lite_store *)s)->active;
-    db->errbuf[0] = '\0';
-    uint64_t h = hash_text(sql);
-    size_t i = (size_t)h & (CACHE_SLOTS - 1);
-    for (; db->cache[i].st; i = (i + 1) & (CACHE_SLOTS - 1)) {
-        if (db->cache[i].hash == h && strcmp(db->cache[i].sql, sql) == 0) {
-            lite_stmt *st = db->cache[i].st;
-            sqlite3_reset(st->stmt);
-            sqlite3_clear_bindings(st->stmt);
-            st->rc = 0;
-            return (store_stmt *)st;
-        }
-    }
-    lite_stmt *st = compile(db, sql);
-    if (!st)
-        return NULL;
-    if (db->cache_used >= CACHE_MAX_USED) {
-        if (db->transient_used == MAX_TRANSIENT) {
-            snprintf(db->errbuf, sizeof db->errbuf, "too many distinct statements in one transaction");
-            sqlite3_finalize(st->stmt);
-            free(st);
-            return NULL;
-        }
-        db->transient[db->transient_used++] = st;
-        return (store_stmt *)st;
-    }
-    db->cache[i].hash = h;
-    db->cache[i].sql = strdup(sql);
-    db->cache[i].st = st;
-    db->cache_used++;
-    return (store_stmt *)st;
+    return &((lite_store *)s)->active->cache;
+}
+
+static void lite_reset(store_stmt *s)
+{
+    lite_stmt *st = (lite_stmt *)s;
+    sqlite3_reset(st->stmt);
+    sqlite3_clear_bindings(st->stmt);
+    st->rc = 0;
+    st->dirty = false;
+}
+
+static bool lite_recycle(store_stmt *s)
+{
+    lite_reset(s);
+    return true;
+}
+
+static bool lite_in_use(store_stmt *s)
+{
+    return ((lite_stmt *)s)->dirty;
+}
+
+static void lite_finalize(store_stmt *s)
+{
+    sqlite3_finalize(((lite_stmt *)s)->stmt);
+    free(s);
 }
 
 static int param(lite_stmt *st, int idx)
 {
-    return idx >= 1 && idx <= MAX_PARAMS ? st->param_index[idx] : 0;
+    st->dirty = true;
+    return idx >= 1 && idx <= st->nparams ? st->param_index[idx] : 0;
 }
 
 static void lite_bind_int(store_stmt *s, int idx, int64_t v)
@@ -581,6 +541,7 @@ static void lite_bind_null(store_stmt *s, int idx)
 static int lite_step(store_stmt *s)
 {
     lite_stmt *st = (lite_stmt *)s;
+    st->dirty = true;
     if (st->rc == SQLITE_DONE)
         return STORE_DONE;
     st->rc = sqlite3_step(st->stmt);
@@ -609,13 +570,6 @@ static const char *lite_col_text(store_stmt *s, int col, size_t *len)
     return t ? t : "";
 }
 
-static void lite_reset(store_stmt *s)
-{
-    lite_stmt *st = (lite_stmt *)s;
-    sqlite3_reset(st->stmt);
-    sqlite3_clear_bindings(st->stmt);
-    st->rc = 0;
-}
 
 const store_backend store_backend_sqlite = {
     .open = lite_open,
@@ -627,7 +581,11 @@ const store_backend store_backend_sqlite = {
     .begin_write = lite_begin_write,
     .commit = lite_commit,
     .rollback = lite_rollback,
-    .prepare = lite_prepare,
+    .cache = lite_cache,
+    .compile = lite_compile,
+    .recycle = lite_recycle,
+    .in_use = lite_in_use,
+    .finalize = lite_finalize,
     .bind_int = lite_bind_int,
     .bind_text = lite_bind_text,
     .bind_null = lite_bind_null,

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define INSERT_SQL_MAX 16384
+
 #define B(db) (((struct store_common *)(db))->backend)
 #define BS(st) (((struct store_stmt_common *)(st))->backend)
 
@@ -37,13 +39,101 @@ int store_begin_read(store *db) { return B(db)->begin_read(db); }
 int store_begin_write(store *db) { return B(db)->begin_write(db); }
 int store_commit(store *db) { return B(db)->commit(db); }
 int store_rollback(store *db) { return B(db)->rollback(db); }
-store_stmt *store_prepare(store *db, const char *sql) { return B(db)->prepare(db, sql); }
 void store_bind_int(store_stmt *st, int idx, int64_t v) { BS(st)->bind_int(st, idx, v); }
 void store_bind_null(store_stmt *st, int idx) { BS(st)->bind_null(st, idx); }
 int store_step(store_stmt *st) { return BS(st)->step(st); }
 bool store_col_null(store_stmt *st, int col) { return BS(st)->col_null(st, col); }
 int64_t store_col_int(store_stmt *st, int col) { return BS(st)->col_int(st, col); }
 void store_reset(store_stmt *st) { BS(st)->reset(st); }
+
+/* ---- the statement cache (backend.h) ---------------------------------- */
+
+static uint64_t hash_text(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void list_unlink(stmt_cache *c, cache_entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        c->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        c->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void list_push(stmt_cache *c, cache_entry *e)
+{
+    e->older = c->newest;
+    e->newer = NULL;
+    if (c->newest)
+        c->newest->newer = e;
+    else
+        c->oldest = e;
+    c->newest = e;
+}
+
+static void entry_drop(stmt_cache *c, cache_entry *e, const store_backend *b)
+{
+    cache_entry **at = &c->buckets[e->hash & (STMT_CACHE_BUCKETS - 1)];
+    while (*at != e)
+        at = &(*at)->hnext;
+    *at = e->hnext;
+    list_unlink(c, e);
+    c->count--;
+    b->finalize(e->st);
+    free(e->sql);
+    free(e);
+}
+
+void stmt_cache_clear(stmt_cache *c, const store_backend *b)
+{
+    while (c->newest)
+        entry_drop(c, c->newest, b);
+}
+
+store_stmt *store_prepare(store *db, const char *sql)
+{
+    const store_backend *b = B(db);
+    stmt_cache *c = b->cache(db);
+    uint64_t hash = hash_text(sql);
+    for (cache_entry *e = c->buckets[hash & (STMT_CACHE_BUCKETS - 1)]; e; e = e->hnext) {
+        if (e->hash == hash && strcmp(e->sql, sql) == 0) {
+            if (!b->recycle(e->st))
+                return NULL;
+            list_unlink(c, e);
+            list_push(c, e);
+            return e->st;
+        }
+    }
+    store_stmt *st = b->compile(db, sql);
+    if (!st)
+        return NULL;
+    cache_entry *e = calloc(1, sizeof *e);
+    char *copy = strdup(sql);
+    if (!e || !copy)
+        abort();
+    *e = (cache_entry){.hash = hash, .sql = copy, .st = st};
+    e->hnext = c->buckets[hash & (STMT_CACHE_BUCKETS - 1)];
+    c->buckets[hash & (STMT_CACHE_BUCKETS - 1)] = e;
+    list_push(c, e);
+    c->count++;
+    /* past the bound: the least recently used statements not in use go */
+    for (cache_entry *old = c->oldest; old && c->count > STMT_CACHE_MAX;) {
+        cache_entry *newer = old->newer;
+        if (old != e && !b->in_use(old->st))
+            entry_drop(c, old, b);
+        old = newer;
+    }
+    return st;
+}
 
 void store_bind_text(store_stmt *st, int idx, const char *s, size_t len)
 {
@@ -123,4 +213,47 @@ fail:
     fprintf(stderr, "stockroom: migration failed: %s\n", store_errmsg(db));
     store_rollback(db);
     return STORE_ERROR;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+int store_insert_rows(store *db, const char *table, const char *columns, int ncolumns, int n,
+                      void (*bind)(store_stmt *st, int row, int first, void *ctx), void *ctx, int64_t *ids)
+{
+    char sql[INSERT_SQL_MAX];
+    for (int done = 0; done < n;) {
+        int batch = STORE_INSERT_BATCH;
+        while (batch > n - done)
+            batch /= 2;
+        int len = snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES ", table, columns);
+        for (int row = 0, p = 1; row < batch; row++) {
+            len += snprintf(sql + len, sizeof sql - (size_t)len, row ? ", (" : "(");
+            for (int c = 0; c < ncolumns; c++, p++)
+                len += snprintf(sql + len, sizeof sql - (size_t)len, c ? ", $%d" : "$%d", p);
+            len += snprintf(sql + len, sizeof sql - (size_t)len, ")");
+        }
+        snprintf(sql + len, sizeof sql - (size_t)len, "%s", ids ? " RETURNING id" : "");
+        if ((size_t)len >= sizeof sql - 16)
+            return STORE_ERROR;   /* too many columns for one statement: a caller's bug */
+        store_stmt *st = store_prepare(db, sql);
+        if (!st)
+            return STORE_ERROR;
+        for (int row = 0; row < batch; row++)
+            bind(st, done + row, 1 + row * ncolumns, ctx);
+        int rc, got = 0;
+        while ((rc = store_step(st)) == STORE_ROW)
+            if (ids && got < batch)
+                ids[done + got++] = store_col_int(st, 0);
+        store_reset(st);
+        if (rc < 0)
+            return rc;
+        if (ids)
+            qsort(ids + done, (size_t)got, sizeof *ids, by_value);
+        done += batch;
+    }
+    return STORE_DONE;
 }

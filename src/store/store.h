@@ -108,4 +108,18 @@ void store_reset(store_stmt *st);
  * or STORE_ROW's first column as int64 in *out (when out is not NULL). */
 int store_exec_int(store_stmt *st, int64_t *out);
 
+/*
+ * Insert n rows into `table` with as few statements as the rows allow:
+ * multi-row INSERTs of up to STORE_INSERT_BATCH rows (batches of powers of
+ * two, so a table has a handful of statement texts, all cached). `columns`
+ * names ncolumns columns ("a, b, c"); bind(st, row, first, ctx) binds row
+ * `row`'s values to parameters first .. first + ncolumns - 1. When ids is
+ * not NULL it gets the new rows' ids (column id), in row order: ids grow
+ * with the VALUES order on both databases, so the returned ids are sorted
+ * rather than trusted to come back in order. STORE_DONE or an error code.
+ */
+#define STORE_INSERT_BATCH 64
+int store_insert_rows(store *db, const char *table, const char *columns, int ncolumns, int n,
+                      void (*bind)(store_stmt *st, int row, int first, void *ctx), void *ctx, int64_t *ids);
+
 #endif
