@@ -5,6 +5,7 @@
 #include "api/commands.h"
 
 #include <ctype.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "api/views.h"
@@ -78,33 +79,53 @@ bool choose_color(arena *a, const char *in, size_t n, const char **out)
 
 /* ------------------------------------------------------------ typed */
 
-static const char *text_field(const record *rec, const char *name)
-{
-    int k = schema_field(rec->sc, name);
-    return k >= 0 && rec->v[k].state == VALUE_SET ? rec->v[k].s : "";
-}
+/* The fields of a command, in the order a display renders them and
+ * device_commands stores them (COMMAND_COLUMNS); `expires` follows. */
+typedef enum { CF_TEXT, CF_INT, CF_QUANTITY } field_kind;
+static const struct {
+    const char *name;
+    field_kind kind;
+    size_t at;   /* offset in device_command */
+} fields[] = {
+    {"command", CF_TEXT, offsetof(device_command, command)},
+    {"line1", CF_TEXT, offsetof(device_command, line[0])},
+    {"line2", CF_TEXT, offsetof(device_command, line[1])},
+    {"line3", CF_TEXT, offsetof(device_command, line[2])},
+    {"line4", CF_TEXT, offsetof(device_command, line[3])},
+    {"line5", CF_TEXT, offsetof(device_command, line[4])},
+    {"color", CF_TEXT, offsetof(device_command, color)},
+    {"arrow", CF_TEXT, offsetof(device_command, arrow)},
+    {"sound", CF_TEXT, offsetof(device_command, sound)},
+    {"seconds", CF_INT, offsetof(device_command, seconds)},
+    {"quantity", CF_QUANTITY, offsetof(device_command, quantity)},
+    {"barcode", CF_TEXT, offsetof(device_command, barcode)},
+    {"qrcode", CF_TEXT, offsetof(device_command, qrcode)},
+    {"icon", CF_TEXT, offsetof(device_command, icon)},
+    {"nonce", CF_TEXT, offsetof(device_command, nonce)},
+};
+#define NFIELDS (int)(sizeof fields / sizeof fields[0])
+_Static_assert(NFIELDS + 1 == COMMAND_NCOLUMNS, "COMMAND_COLUMNS: the fields, then expires");
+
+#define TEXT_OF(c, k) (*(const char **)((char *)(c) + fields[k].at))
+#define INT_OF(c, k) (*(int64_t *)((char *)(c) + fields[k].at))
 
 void command_from_record(const record *rec, const char *nonce_field, device_command *out)
 {
-    static const char *const lines[] = {"line1", "line2", "line3", "line4", "line5"};
     *out = (device_command){0};
-    out->command = text_field(rec, "command");
+    for (int k = 0; k < NFIELDS; k++) {
+        int i = schema_field(rec->sc, fields[k].kind == CF_TEXT && strcmp(fields[k].name, "nonce") == 0
+                                          ? nonce_field : fields[k].name);
+        const value *v = i >= 0 ? &rec->v[i] : NULL;
+        bool set = v && v->state == VALUE_SET;
+        if (fields[k].kind == CF_TEXT)
+            TEXT_OF(out, k) = set ? v->s : "";
+        else
+            INT_OF(out, k) = set ? v->i : 0;
+        if (fields[k].kind == CF_QUANTITY)
+            out->has_quantity = set;
+    }
     if (!*out->command)
         out->command = "flash";
-    for (int k = 0; k < 5; k++)
-        out->line[k] = text_field(rec, lines[k]);
-    out->color = text_field(rec, "color");
-    out->arrow = text_field(rec, "arrow");
-    out->sound = text_field(rec, "sound");
-    out->barcode = text_field(rec, "barcode");
-    out->qrcode = text_field(rec, "qrcode");
-    out->icon = text_field(rec, "icon");
-    out->nonce = text_field(rec, nonce_field);
-    int k = schema_field(rec->sc, "seconds");
-    out->seconds = k >= 0 && rec->v[k].state == VALUE_SET ? rec->v[k].i : 0;
-    k = schema_field(rec->sc, "quantity");
-    out->has_quantity = k >= 0 && rec->v[k].state == VALUE_SET;
-    out->quantity = out->has_quantity ? rec->v[k].i : 0;
 }
 
 bool command_is_kill(const device_command *c)
@@ -170,30 +191,24 @@ int command_show(request *r, int64_t device_row, device_command *c, const char *
         return STORE_ERROR;
     store_bind_int(st, 1, device_row);
     store_bind_int(st, 2, r->customer_id);
-    store_bind_str(st, 3, c->command);
-    for (int k = 0; k < 5; k++)
-        store_bind_str(st, 4 + k, c->line[k]);
-    store_bind_str(st, 9, c->color);
-    store_bind_str(st, 10, arrow ? arrow : c->arrow);
-    store_bind_str(st, 11, c->sound);
-    store_bind_int(st, 12, c->seconds);
-    if (c->has_quantity)
-        store_bind_int(st, 13, c->quantity);
-    else
-        store_bind_null(st, 13);
-    store_bind_str(st, 14, c->barcode);
-    store_bind_str(st, 15, c->qrcode);
-    store_bind_str(st, 16, c->icon);
-    store_bind_str(st, 17, c->nonce);
+    for (int k = 0; k < NFIELDS; k++) {
+        if (fields[k].kind == CF_TEXT)
+            store_bind_str(st, 3 + k, arrow && fields[k].at == offsetof(device_command, arrow) ? arrow
+                                                                                             : TEXT_OF(c, k));
+        else if (fields[k].kind == CF_INT || c->has_quantity)
+            store_bind_int(st, 3 + k, INT_OF(c, k));
+        else
+            store_bind_null(st, 3 + k);
+    }
     if (c->expires)
-        store_bind_int(st, 18, c->expires);
+        store_bind_int(st, 3 + NFIELDS, c->expires);
     else
-        store_bind_null(st, 18);
+        store_bind_null(st, 3 + NFIELDS);
     if (step_ref)
-        store_bind_int(st, 19, step_ref);
+        store_bind_int(st, 4 + NFIELDS, step_ref);
     else
-        store_bind_null(st, 19);
-    store_bind_int(st, 20, now);
+        store_bind_null(st, 4 + NFIELDS);
+    store_bind_int(st, 5 + NFIELDS, now);
     rc = store_exec_int(st, NULL);
     return rc < 0 ? rc : touch_device(r, device_row, now);
 }
@@ -243,59 +258,34 @@ bool command_from_row(arena *a, store_stmt *st, int first, device_command *out)
 {
     if (store_col_null(st, first))
         return false;
-    int k = first;
-    size_t n;
-    const char *t;
-#define TEXT(dst) (t = store_col_text(st, k++, &n), (dst) = arena_strndup(a, t, n))
-    TEXT(out->command);
-    for (int i = 0; i < 5; i++)
-        TEXT(out->line[i]);
-    TEXT(out->color);
-    TEXT(out->arrow);
-    TEXT(out->sound);
-    out->seconds = store_col_int(st, k++);
-    out->has_quantity = !store_col_null(st, k);
-    out->quantity = store_col_int(st, k++);
-    TEXT(out->barcode);
-    TEXT(out->qrcode);
-    TEXT(out->icon);
-    TEXT(out->nonce);
-#undef TEXT
-    out->expires = store_col_null(st, k) ? 0 : store_col_int(st, k);
+    for (int k = 0; k < NFIELDS; k++) {
+        int col = first + k;
+        if (fields[k].kind == CF_TEXT) {
+            size_t n;
+            const char *t = store_col_text(st, col, &n);
+            TEXT_OF(out, k) = arena_strndup(a, t, n);
+        } else {
+            INT_OF(out, k) = store_col_int(st, col);
+            if (fields[k].kind == CF_QUANTITY)
+                out->has_quantity = !store_col_null(st, col);
+        }
+    }
+    out->expires = store_col_null(st, first + NFIELDS) ? 0 : store_col_int(st, first + NFIELDS);
     return true;
 }
 
 void command_render(jw *w, const device_command *c)
 {
-    static const char *const lines[] = {"line1", "line2", "line3", "line4", "line5"};
     jw_obj(w);
-    jw_key(w, "command");
-    jw_cstr(w, c->command);
-    for (int k = 0; k < 5; k++) {
-        jw_key(w, lines[k]);
-        jw_cstr(w, c->line[k]);
+    for (int k = 0; k < NFIELDS; k++) {
+        jw_key(w, fields[k].name);
+        if (fields[k].kind == CF_TEXT)
+            jw_cstr(w, TEXT_OF(c, k));
+        else if (fields[k].kind == CF_INT || c->has_quantity)
+            jw_int(w, INT_OF(c, k));
+        else
+            jw_null(w);
     }
-    jw_key(w, "color");
-    jw_cstr(w, c->color);
-    jw_key(w, "arrow");
-    jw_cstr(w, c->arrow);
-    jw_key(w, "sound");
-    jw_cstr(w, c->sound);
-    jw_key(w, "seconds");
-    jw_int(w, c->seconds);
-    jw_key(w, "quantity");
-    if (c->has_quantity)
-        jw_int(w, c->quantity);
-    else
-        jw_null(w);
-    jw_key(w, "barcode");
-    jw_cstr(w, c->barcode);
-    jw_key(w, "qrcode");
-    jw_cstr(w, c->qrcode);
-    jw_key(w, "icon");
-    jw_cstr(w, c->icon);
-    jw_key(w, "nonce");
-    jw_cstr(w, c->nonce);
     jw_key(w, "expires");
     if (c->expires) {
         char buf[DATETIME_BUF];

@@ -181,16 +181,6 @@ int device_lookup(request *r, const char *device_id, size_t n, int64_t *id)
     return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
-int device_respond(request *r, int status, int64_t device_row)
-{
-    int rc;
-    record *dev = view_load_one(r, &devices_resource, device_row, &rc);
-    if (!dev)
-        return rc < 0 ? rc : STORE_ERROR;
-    respond_record(r, status, dev);
-    return VIEW_DONE;
-}
-
 /* ------------------------------------------------------------ writing */
 
 static int register_device(request *r, record **rec, int64_t *id)
@@ -312,12 +302,9 @@ static int apply_change(request *r, int64_t device_row, change *c, const char *a
 static int validate_one(request *r, void *ctx)
 {
     int64_t id;
-    int found = view_find(r, &devices_resource, false, &id);
-    if (found <= 0) {
-        if (found == 0)
-            respond_error(r, 404, "Not found.");
-        return found < 0 ? found : VIEW_ANSWERED;
-    }
+    int rc = view_object(r, &devices_resource, false, &id);
+    if (rc != VIEW_DONE)
+        return rc;
     json_object *errors = NULL;
     if (validate_change(r, api_input(r), ctx, &errors))
         return VIEW_DONE;
@@ -328,14 +315,10 @@ static int validate_one(request *r, void *ctx)
 static int apply_one(request *r, void *ctx)
 {
     int64_t id;
-    int found = view_find(r, &devices_resource, true, &id);
-    if (found <= 0) {
-        if (found == 0)
-            respond_error(r, 404, "Not found.");
-        return found < 0 ? found : VIEW_ANSWERED;
-    }
-    int rc = apply_change(r, id, ctx, NULL);
-    return rc != VIEW_DONE ? rc : device_respond(r, 200, id);
+    int rc = view_object(r, &devices_resource, true, &id);
+    if (rc == VIEW_DONE)
+        rc = apply_change(r, id, ctx, NULL);
+    return rc != VIEW_DONE ? rc : view_respond_one(r, &devices_resource, 200, id);
 }
 
 int device_apply(request *r)

@@ -2,7 +2,7 @@
  * devices.h — devices as a resource (routes.c), and what other resources
  * need of them: resolving a device id of the caller's customer (items
  * point at devices), the devices a location names (launch, sequences,
- * bulk updates), and answering with a device as GET renders it.
+ * bulk updates).
  */
 #ifndef STOCKROOM_DEVICES_H
 #define STOCKROOM_DEVICES_H
@@ -30,8 +30,5 @@ typedef struct device_target {
  * and those a location alias of that name points at: how many (targets in
  * the arena, by row id, each once), or a store error. */
 int devices_at_location(request *r, const char *location, device_target **out);
-
-/* Answer with the device as GET renders it: VIEW_DONE or a store error. */
-int device_respond(request *r, int status, int64_t device_row);
 
 #endif

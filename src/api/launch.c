@@ -66,7 +66,7 @@ typedef struct pick {
 static int apply_launch(request *r, void *ctx)
 {
     int64_t id;
-    int rc = order_lock(r, &id);
+    int rc = view_object(r, &orders_resource, true, &id);
     if (rc != VIEW_DONE)
         return rc;
     store_stmt *st = store_prepare(r->db,
@@ -114,7 +114,7 @@ static int apply_launch(request *r, void *ctx)
     }
     if ((rc = set_status(r, id, n ? "launched" : "complete", false)) != VIEW_DONE)
         return rc;
-    return order_respond(r, 200, id);
+    return view_respond_one(r, &orders_resource, 200, id);
 }
 
 int order_launch(request *r)
@@ -126,7 +126,7 @@ int order_launch(request *r)
 static int apply_abort(request *r, void *ctx)
 {
     int64_t id;
-    int rc = order_lock(r, &id);
+    int rc = view_object(r, &orders_resource, true, &id);
     if (rc != VIEW_DONE)
         return rc;
     store_stmt *st = store_prepare(r->db,
@@ -149,7 +149,7 @@ static int apply_abort(request *r, void *ctx)
     /* a complete order stays complete; anything else is aborted */
     if ((rc = set_status(r, id, "aborted", true)) != VIEW_DONE)
         return rc;
-    return order_respond(r, 200, id);
+    return view_respond_one(r, &orders_resource, 200, id);
 }
 
 int order_abort(request *r)

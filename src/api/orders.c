@@ -563,23 +563,3 @@ const resource items_resource = {
     .update = update_item,
     .lock = lock_item,
 };
-
-/* ------------------------------------------------------------ for §8 */
-
-int order_lock(request *r, int64_t *id)
-{
-    int found = view_find(r, &orders_resource, true, id);
-    if (found == 0)
-        respond_error(r, 404, "Not found.");
-    return found < 0 ? found : found ? VIEW_DONE : VIEW_ANSWERED;
-}
-
-int order_respond(request *r, int status, int64_t id)
-{
-    int rc;
-    record *order = view_load_one(r, &orders_resource, id, &rc);
-    if (!order)
-        return rc < 0 ? rc : STORE_ERROR;
-    respond_record(r, status, order);
-    return VIEW_DONE;
-}

@@ -170,12 +170,9 @@ static int validate_ack(request *r, void *ctx)
 {
     ack *a = ctx;
     int64_t device;
-    int found = view_find(r, &devices_resource, false, &device);
-    if (found <= 0) {
-        if (found == 0)
-            respond_error(r, 404, "Not found.");
-        return found < 0 ? found : VIEW_ANSWERED;
-    }
+    int rc = view_object(r, &devices_resource, false, &device);
+    if (rc != VIEW_DONE)
+        return rc;
     a->body = view_validate(r, &ack_schema, false);
     return a->body ? VIEW_DONE : VIEW_ANSWERED;
 }
@@ -184,12 +181,9 @@ static int apply_ack(request *r, void *ctx)
 {
     ack *a = ctx;
     int64_t device = 0, order = 0, now = datetime_now();
-    int rc = view_find(r, &devices_resource, false, &device);
-    if (rc <= 0) {
-        if (rc == 0)
-            respond_error(r, 404, "Not found.");
-        return rc < 0 ? rc : VIEW_ANSWERED;
-    }
+    int rc = view_object(r, &devices_resource, false, &device);
+    if (rc != VIEW_DONE)
+        return rc;
     shown seen, s;
     if ((rc = read_shown(r, device, &seen)) != VIEW_DONE || (rc = lock_owner(r, &seen, &order)) != VIEW_DONE ||
         (rc = view_find(r, &devices_resource, true, &device)) < 0 || (rc = read_shown(r, device, &s)) != VIEW_DONE)
@@ -208,7 +202,7 @@ static int apply_ack(request *r, void *ctx)
             (rc = callback_enqueue(r, r->captures[0], s.nonce, qty, stepnonce, &a->queued)) < 0)
             return rc < 0 ? rc : STORE_ERROR;
     }
-    return device_respond(r, 200, device);
+    return view_respond_one(r, &devices_resource, 200, device);
 }
 
 int device_ack(request *r)

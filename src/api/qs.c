@@ -69,12 +69,9 @@ typedef struct path_cmd {
 static int validate_path(request *r, void *ctx)
 {
     path_cmd *p = ctx;
-    int found = view_find(r, &devices_resource, false, &p->device);
-    if (found <= 0) {
-        if (found == 0)
-            respond_error(r, 404, "Not found.");
-        return found < 0 ? found : VIEW_ANSWERED;
-    }
+    int rc = view_object(r, &devices_resource, false, &p->device);
+    if (rc != VIEW_DONE)
+        return rc;
     json_object *body = path_command(r), *errors = NULL;
     record *rec = validate_object(&(validation){.r = r}, &display_schema, body, &errors);
     json_object_put(body);
@@ -90,15 +87,11 @@ static int show_path(request *r, void *ctx)
 {
     path_cmd *p = ctx;
     int64_t device;
-    int found = view_find(r, &devices_resource, true, &device);
-    if (found <= 0) {
-        if (found == 0)
-            respond_error(r, 404, "Not found.");
-        return found < 0 ? found : VIEW_ANSWERED;
-    }
-    int rc = command_is_kill(&p->command) ? command_kill(r, device, p->command.nonce)
+    int rc = view_object(r, &devices_resource, true, &device);
+    if (rc == VIEW_DONE)
+        rc = command_is_kill(&p->command) ? command_kill(r, device, p->command.nonce)
                                           : command_show(r, device, &p->command, NULL, 0);
-    return rc != VIEW_DONE ? rc : device_respond(r, 200, device);
+    return rc != VIEW_DONE ? rc : view_respond_one(r, &devices_resource, 200, device);
 }
 
 int device_query_string(request *r)

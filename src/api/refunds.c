@@ -359,28 +359,33 @@ static bool parse_refund_key(request *r, const char *segment, sql_params *p)
 
 /* ------------------------------------------------------------ writing */
 
+typedef struct line_rows {
+    int64_t refund;
+    const record *lines;
+} line_rows;
+
+static void bind_line(store_stmt *st, int row, int p, void *ctx)
+{
+    const line_rows *rows = ctx;
+    const value *v = rows->lines[row].v;
+    store_bind_int(st, p, rows->refund);
+    store_bind_int(st, p + 1, v[RP_PRODUCT_ID].i);
+    store_bind_text(st, p + 2, v[RP_RECEIVE_ID].s, v[RP_RECEIVE_ID].len);
+    store_bind_int(st, p + 3, v[RP_QTY].i);
+    store_bind_int(st, p + 4, v[RP_PRICE].i);
+    store_bind_int(st, p + 5, v[RP_TOTAL].i);
+}
+
+/* A refund's lines, in as few statements as they allow. */
 static int insert_lines(request *r, int64_t refund_id, const value *lines)
 {
-    for (int i = 0; i < lines->nitems; i++) {
-        const value *v = lines->items[i].v;
-        store_stmt *st = store_prepare(r->db,
-            "INSERT INTO refund_products (refund_id, product_ref, receive_document_id, qty, price, "
-            "total_price) VALUES ($1, $2, $3, $4, $5, $6)");
-        if (!st)
-            return STORE_ERROR;
-        store_bind_int(st, 1, refund_id);
-        store_bind_int(st, 2, v[RP_PRODUCT_ID].i);
-        store_bind_text(st, 3, v[RP_RECEIVE_ID].s, v[RP_RECEIVE_ID].len);
-        store_bind_int(st, 4, v[RP_QTY].i);
-        store_bind_int(st, 5, v[RP_PRICE].i);
-        store_bind_int(st, 6, v[RP_TOTAL].i);
-        int rc = store_exec_int(st, NULL);
-        if (rc == STORE_FOREIGN_KEY)
-            return VIEW_RETRY;   /* a product went away since validation */
-        if (rc < 0)
-            return rc;
-    }
-    return VIEW_DONE;
+    line_rows rows = {refund_id, lines->items};
+    int rc = store_insert_rows(r->db, "refund_products",
+                               "refund_id, product_ref, receive_document_id, qty, price, total_price", 6,
+                               lines->nitems, bind_line, &rows, NULL);
+    if (rc == STORE_FOREIGN_KEY)
+        return VIEW_RETRY;   /* a product went away since validation */
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
 /* Overwrite refund `id` with rec's values (absent responsible/description:

@@ -389,13 +389,8 @@ const resource sequences_resource = {
 static int apply_launch(request *r, void *ctx)
 {
     int64_t id;
-    int rc = view_find(r, &sequences_resource, true, &id);
-    if (rc <= 0) {
-        if (rc == 0)
-            respond_error(r, 404, "Not found.");
-        return rc < 0 ? rc : VIEW_ANSWERED;
-    }
-    if ((rc = commands_clear_steps(r, id, 0)) != VIEW_DONE)
+    int rc = view_object(r, &sequences_resource, true, &id);
+    if (rc != VIEW_DONE || (rc = commands_clear_steps(r, id, 0)) != VIEW_DONE)
         return rc;
     store_stmt *st = store_prepare(r->db, "UPDATE sequence_steps SET state = 'pending' WHERE sequence_id = $1");
     if (!st)
@@ -403,11 +398,7 @@ static int apply_launch(request *r, void *ctx)
     store_bind_int(st, 1, id);
     if ((rc = store_exec_int(st, NULL)) < 0 || (rc = light_next_group(r, id)) != VIEW_DONE)
         return rc < 0 ? rc : STORE_ERROR;
-    record *seq = view_load_one(r, &sequences_resource, id, &rc);
-    if (!seq)
-        return rc < 0 ? rc : STORE_ERROR;
-    respond_record(r, 200, seq);
-    return VIEW_DONE;
+    return view_respond_one(r, &sequences_resource, 200, id);
 }
 
 int sequence_launch(request *r)

@@ -97,6 +97,24 @@ int view_find(request *r, const resource *res, bool lock, int64_t *id)
     return rc == STORE_ROW ? 1 : rc;
 }
 
+int view_object(request *r, const resource *res, bool lock, int64_t *id)
+{
+    int found = view_find(r, res, lock, id);
+    if (found == 0)
+        respond_error(r, 404, "Not found.");
+    return found < 0 ? found : found ? VIEW_DONE : VIEW_ANSWERED;
+}
+
+int view_respond_one(request *r, const resource *res, int status, int64_t id)
+{
+    int rc;
+    record *rec = view_load_one(r, res, id, &rc);
+    if (!rec)
+        return rc < 0 ? rc : STORE_ERROR;
+    respond_record(r, status, rec);
+    return VIEW_DONE;
+}
+
 record *view_load_one(request *r, const resource *res, int64_t id, int *rc)
 {
     selection sel = {.where = arena_printf(r->arena, "%s.id = $2 AND %s.customer_id = $1", res->alias, res->alias)};
@@ -277,13 +295,8 @@ static int find_then_validate(request *r, void *ctx)
 {
     write_ctx *c = ctx;
     int64_t id;
-    int found = view_find(r, c->res, false, &id);
-    if (found <= 0) {
-        if (found == 0)
-            respond_error(r, 404, "Not found.");
-        return found < 0 ? found : VIEW_ANSWERED;
-    }
-    return validate_input(r, ctx);
+    int rc = view_object(r, c->res, false, &id);
+    return rc != VIEW_DONE ? rc : validate_input(r, ctx);
 }
 
 /* A hook's result: a UNIQUE violation is the resource's 400. */
@@ -329,15 +342,7 @@ static int update_apply(request *r, void *ctx)
         return found < 0 ? found : VIEW_ANSWERED;
     }
     int rc = hook_result(r, c->res, c->res->update(r, id, c->rec, c->partial));
-    if (rc != VIEW_DONE)
-        return rc;
-    record *stored = view_load_one(r, c->res, id, &rc);
-    if (rc < 0)
-        return rc;
-    if (!stored)
-        return STORE_ERROR;
-    respond_record(r, 200, stored);
-    return VIEW_DONE;
+    return rc != VIEW_DONE ? rc : view_respond_one(r, c->res, 200, id);
 }
 
 static int update(request *r, bool partial)

@@ -132,6 +132,12 @@ int view_put(request *r);
 int view_patch(request *r);
 int view_destroy(request *r);
 
+/* The object the path names, for a view: VIEW_DONE (*id set), or
+ * VIEW_ANSWERED after a 404, or a store error. `lock`: FOR UPDATE. */
+int view_object(request *r, const resource *res, bool lock, int64_t *id);
+/* Answer with one object of the resource as GET renders it. */
+int view_respond_one(request *r, const resource *res, int status, int64_t id);
+
 /* Read one object of the resource by row id (NULL when missing; *rc
  * the store error when not 0). */
 record *view_load_one(request *r, const resource *res, int64_t id, int *rc);

@@ -21,6 +21,8 @@
  */
 #include "api/xml.h"
 
+#include "core/text.h"
+
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
@@ -280,21 +282,6 @@ static void put(jw *out, const char *s)
     jw_append(out, s, strlen(s));
 }
 
-/* Length of the well-formed UTF-8 sequence at s, or 0. */
-static size_t utf8_length(const unsigned char *s, size_t n)
-{
-    size_t len = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
-               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) ||
-        (s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] > 0x8F))
-        return 0;
-    return len;
-}
 
 /*
  * Character data as Python's XMLGenerator writes it (&, <, > escaped),
@@ -312,7 +299,7 @@ static void put_text(jw *out, const char *s, size_t n)
         const char *rep = NULL;
         size_t step = 1;
         if (c >= 0x80) {
-            step = utf8_length((const unsigned char *)s + i, n - i);
+            step = text_utf8_sequence((const unsigned char *)s + i, n - i);
             if (step == 0) {
                 step = 1;
                 rep = replacement;

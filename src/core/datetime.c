@@ -9,6 +9,7 @@
  * (proleptic Gregorian day counts), with no dependence on TZ or libc time.
  */
 #include "datetime.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <time.h>
@@ -83,29 +84,6 @@ static bool read_char(cursor *c, char want)
     return true;
 }
 
-/* Length of the \s character (Python's, on UTF-8) at the cursor, or 0. */
-static size_t space_ahead(const cursor *c)
-{
-    const unsigned char *s = c->s + c->pos;
-    size_t n = c->n - c->pos;
-    if (n >= 1 && ((s[0] >= '\t' && s[0] <= '\r') || s[0] == ' ' ||
-                   (s[0] >= 0x1c && s[0] <= 0x1f)))
-        return 1;
-    if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
-        return 2;  /* U+0085, U+00A0 */
-    if (n < 3)
-        return 0;
-    if (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)
-        return 3;  /* U+1680 */
-    if (s[0] == 0xe2 && s[1] == 0x80 &&
-        (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
-        return 3;  /* U+2000..U+200A, U+2028, U+2029, U+202F */
-    if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)
-        return 3;  /* U+205F */
-    if (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)
-        return 3;  /* U+3000 */
-    return 0;
-}
 
 /* (?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2}) */
 static bool read_date(cursor *c, datetime_fields *f)
@@ -154,7 +132,7 @@ static bool read_time(cursor *c, datetime_fields *f)
  * when present, and the sign applies to hours and minutes alike. */
 static bool read_offset(cursor *c, datetime_fields *f)
 {
-    for (size_t len; (len = space_ahead(c)) > 0;)
+    for (size_t len; (len = text_space_at(c->s + c->pos, c->n - c->pos)) > 0;)
         c->pos += len;
     if (read_char(c, 'Z'))
         return true;

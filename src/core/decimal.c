@@ -9,6 +9,7 @@
  * A value that passes is exact in 1/10000ths and fits in int64.
  */
 #include "decimal.h"
+#include "text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,50 +33,6 @@ typedef struct {
     int64_t digit_count;  /* len(digits): leading zeros dropped, 1 for zero */
     int64_t exponent;
 } decimal_tuple;
-
-/* ---- white space as Python's str.strip() sees it (UTF-8 input) ---- */
-
-/* Length of the white-space character starting at s, 0 if none. */
-static size_t space_len_at(const unsigned char *s, size_t n)
-{
-    if (n >= 1 && ((s[0] >= '\t' && s[0] <= '\r') || s[0] == ' ' ||
-                   (s[0] >= 0x1c && s[0] <= 0x1f)))
-        return 1;
-    if (n >= 2 && s[0] == 0xc2 && (s[1] == 0x85 || s[1] == 0xa0))
-        return 2;  /* U+0085, U+00A0 */
-    if (n < 3)
-        return 0;
-    if (s[0] == 0xe1 && s[1] == 0x9a && s[2] == 0x80)
-        return 3;  /* U+1680 */
-    if (s[0] == 0xe2 && s[1] == 0x80 &&
-        (s[2] <= 0x8a || s[2] == 0xa8 || s[2] == 0xa9 || s[2] == 0xaf))
-        return 3;  /* U+2000..U+200A, U+2028, U+2029, U+202F */
-    if (s[0] == 0xe2 && s[1] == 0x81 && s[2] == 0x9f)
-        return 3;  /* U+205F */
-    if (s[0] == 0xe3 && s[1] == 0x80 && s[2] == 0x80)
-        return 3;  /* U+3000 */
-    return 0;
-}
-
-/* Length of the white-space character ending at s[n-1], 0 if none. */
-static size_t space_len_before(const unsigned char *s, size_t n)
-{
-    for (size_t len = 1; len <= 3 && len <= n; len++)
-        if (space_len_at(s + n - len, len) == len)
-            return len;
-    return 0;
-}
-
-static void strip_spaces(const unsigned char **s, size_t *n)
-{
-    size_t len;
-    while ((len = space_len_at(*s, *n)) > 0) {
-        *s += len;
-        *n -= len;
-    }
-    while ((len = space_len_before(*s, *n)) > 0)
-        *n -= len;
-}
 
 /* Python's len() of UTF-8 text: bytes that do not continue a character. */
 static size_t count_chars(const unsigned char *s, size_t n)
@@ -225,8 +182,8 @@ static int64_t to_scaled(const decimal_tuple *t)
 
 decimal_status decimal_parse(const char *text, size_t n, int64_t *out)
 {
+    text_trim(&text, &n);
     const unsigned char *s = (const unsigned char *)text;
-    strip_spaces(&s, &n);
     if (count_chars(s, n) > MAX_STRING_CHARS)
         return DECIMAL_TOO_LONG;
     /* From here on digit and fraction counts are at most 1000, and the

@@ -5,8 +5,7 @@
 
 #include <string.h>
 
-/* Length of the Unicode white space character at s (0 if none). */
-static size_t space_at(const unsigned char *s, size_t n)
+size_t text_space_at(const unsigned char *s, size_t n)
 {
     if (n >= 1 && (s[0] == ' ' || (s[0] >= '\t' && s[0] <= '\r') || (s[0] >= 0x1c && s[0] <= 0x1f)))
         return 1;
@@ -31,14 +30,14 @@ static size_t space_before(const unsigned char *s, size_t n)
     size_t k = 1;
     while (k < 4 && k < n && (s[n - k] & 0xC0) == 0x80)
         k++;
-    return space_at(s + n - k, k) == k ? k : 0;
+    return text_space_at(s + n - k, k) == k ? k : 0;
 }
 
 void text_trim(const char **s, size_t *n)
 {
     const unsigned char *p = (const unsigned char *)*s;
     size_t len = *n, k;
-    while (len && (k = space_at(p, len)) > 0) {
+    while (len && (k = text_space_at(p, len)) > 0) {
         p += k;
         len -= k;
     }

@@ -18,6 +18,9 @@ size_t text_utf8_sequence(const unsigned char *s, size_t n);
 /* Is it all well-formed UTF-8, without NUL? */
 bool text_valid_utf8(const char *s, size_t n);
 
+/* Length of the white-space character at s (Python's \s on UTF-8: ASCII
+ * and Unicode spaces), 0 if none. */
+size_t text_space_at(const unsigned char *s, size_t n);
 /* Strip leading and trailing white space (ASCII and Unicode spaces). */
 void text_trim(const char **s, size_t *n);
 /* Number of characters (code points). */
