@@ -17,6 +17,7 @@
 #include "api/accounts.h"
 #include "api/api.h"
 #include "api/callbacks.h"
+#include "api/janitor.h"
 #include "api/tenants.h"
 #include "api/throttle.h"
 #include "http/server.h"
@@ -26,7 +27,7 @@
 #define DEFAULT_MAX_BODY (16u * 1024 * 1024)
 
 typedef struct command {
-    const char *group, *verb;   /* "key" "create"; verb NULL for one-word commands */
+    const char *name;           /* "key create", or one word: "backup" */
     const char *args;           /* positional arguments, for usage */
     int nargs;
     int (*run)(store *db, char **args);
@@ -194,27 +195,54 @@ static int cmd_oauth_client_delete(store *db, char **args)
     return 0;
 }
 
+static int cmd_backup(store *db, char **args)
+{
+    const char *err = store_backup(db, args[0]);
+    if (err) {
+        fprintf(stderr, "stockroom backup: %s\n", err);
+        return 1;
+    }
+    printf("backed up to %s\n", args[0]);
+    return 0;
+}
+
 static const command commands[] = {
-    {"customer", "create", "NAME", 1, cmd_customer_create,
+    {"customer create", "NAME", 1, cmd_customer_create,
      "Create a customer (tenant) and print its first API key on the last line."},
-    {"customer", "set-callback", "CUSTOMER URL", 2, cmd_customer_set_callback,
+    {"customer set-callback", "CUSTOMER URL", 2, cmd_customer_set_callback,
      "Deliver the customer's acknowledgements (contract §8) to URL (http or https); \"\" clears it."},
-    {"key", "create", "CUSTOMER", 1, cmd_key_create, "Create another API key for a customer."},
-    {"key", "revoke", "KEY", 1, cmd_key_revoke, "Revoke an API key (it answers 401 from then on)."},
-    {"key", "list", "CUSTOMER", 1, cmd_key_list, "List a customer's keys (first characters only)."},
-    {"user", "create", "CUSTOMER USERNAME", 2, cmd_user_create,
+    {"key create", "CUSTOMER", 1, cmd_key_create, "Create another API key for a customer."},
+    {"key revoke", "KEY", 1, cmd_key_revoke, "Revoke an API key (it answers 401 from then on)."},
+    {"key list", "CUSTOMER", 1, cmd_key_list, "List a customer's keys (first characters only)."},
+    {"user create", "CUSTOMER USERNAME", 2, cmd_user_create,
      "Create a login user (sessions, OAuth2); the password is read from stdin, one line."},
-    {"user", "list", "CUSTOMER", 1, cmd_user_list, "List a customer's users."},
-    {"user", "delete", "USERNAME", 1, cmd_user_delete,
+    {"user list", "CUSTOMER", 1, cmd_user_list, "List a customer's users."},
+    {"user delete", "USERNAME", 1, cmd_user_delete,
      "Delete a user; its sessions and OAuth2 tokens stop working at once."},
-    {"oauth-client", "create", "CUSTOMER [--client-id ID --client-secret SECRET]", 1,
+    {"oauth-client create", "CUSTOMER [--client-id ID --client-secret SECRET]", 1,
      cmd_oauth_client_create,
      "Register an OAuth2 client and print its client_id and client_secret: new random ones,\n"
      "or the given ones (a client that ships fixed credentials)."},
-    {"oauth-client", "list", "CUSTOMER", 1, cmd_oauth_client_list, "List a customer's OAuth2 clients."},
-    {"oauth-client", "delete", "CUSTOMER CLIENT_ID", 2, cmd_oauth_client_delete,
+    {"oauth-client list", "CUSTOMER", 1, cmd_oauth_client_list, "List a customer's OAuth2 clients."},
+    {"oauth-client delete", "CUSTOMER CLIENT_ID", 2, cmd_oauth_client_delete,
      "Delete a customer's OAuth2 client; the tokens it was given stop working at once."},
+    {"backup", "FILE", 1, cmd_backup,
+     "Copy a live SQLite database to FILE (a new file), consistent as of one moment, while the\n"
+     "server goes on serving and writing; start a server on FILE to restore it. (PostgreSQL:\n"
+     "pg_dump, or base backups; see the README.)"},
 };
+
+/* A help text under its command, every line indented. */
+static void print_help(FILE *out, const char *help)
+{
+    fputs("        ", out);
+    for (const char *h = help; *h; h++) {
+        fputc(*h, out);
+        if (*h == '\n')
+            fputs("        ", out);
+    }
+    fputc('\n', out);
+}
 
 static void usage(FILE *out)
 {
@@ -223,8 +251,10 @@ static void usage(FILE *out)
             "  serve [--listen HOST:PORT] [--db PATH|postgresql://...] [options]\n"
             "        Serve the Orders API and the retail data API over HTTP (`serve --help`: every option).\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %s %s %s [--db ...]\n        %s\n", commands[i].group, commands[i].verb,
-                commands[i].args, commands[i].help);
+    {
+        fprintf(out, "  %s %s [--db ...]\n", commands[i].name, commands[i].args);
+        print_help(out, commands[i].help);
+    }
     fprintf(out, "\nThe database defaults to %s, or STOCKROOM_DATABASE_URL when set.\n"
                  "Run `stockroom COMMAND --help` for a command's options.\n", DEFAULT_DB);
 }
@@ -259,7 +289,7 @@ static store *open_db(const char *url)
  * default and its help. The environment is read first and flags override
  * it; `serve --help` (and the man page) list both.
  */
-typedef enum { OPT_TEXT, OPT_COUNT, OPT_BYTES, OPT_SWITCH, OPT_LISTEN } option_kind;
+typedef enum { OPT_TEXT, OPT_COUNT, OPT_BYTES, OPT_SWITCH, OPT_LISTEN, OPT_DURATION } option_kind;
 
 typedef struct serve_option {
     const char *flag;          /* "max-connections" */
@@ -272,13 +302,14 @@ typedef struct serve_option {
 
 static http_config serve_cfg;
 static api_config serve_api;
+static janitor_config serve_janitor;
 static const char *serve_db;
 static char serve_host[256];
 
 enum { O_LISTEN, O_DB, O_THREADS, O_WRITERS, O_LOGIN_THREADS, O_LOGIN_QUEUE, O_MAX_CONNECTIONS,
        O_MAX_PER_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT, O_IDLE_TIMEOUT, O_STOP_TIMEOUT, O_MAX_BODY,
-       O_BODY_BUDGET, O_LOGIN_FAILURES_USER, O_LOGIN_FAILURES_ADDRESS, O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY,
-       O_COUNT };
+       O_BODY_BUDGET, O_LOGIN_FAILURES_USER, O_LOGIN_FAILURES_ADDRESS, O_KEEP_DELIVERED, O_KEEP_EXPIRED,
+       O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_COUNT };
 
 static const serve_option serve_options[O_COUNT] = {
     [O_LISTEN] = {"listen", "STOCKROOM_LISTEN", OPT_LISTEN, "HOST:PORT", 0, 0,
@@ -319,6 +350,11 @@ static const serve_option serve_options[O_COUNT] = {
     [O_LOGIN_FAILURES_ADDRESS] = {"login-failures-per-address", "STOCKROOM_LOGIN_FAILURES_PER_ADDRESS",
                                   OPT_COUNT, "N", 0, 1000000,
                                   "the same per client address (default 100; 0: no limit)"},
+    [O_KEEP_DELIVERED] = {"keep-delivered", "STOCKROOM_KEEP_DELIVERED", OPT_DURATION, "DURATION", 0, 0,
+                          "delivered callbacks are kept this long, then removed (default 7d)"},
+    [O_KEEP_EXPIRED] = {"keep-expired", "STOCKROOM_KEEP_EXPIRED", OPT_DURATION, "DURATION", 0, 0,
+                        "expired sessions, temporary keys and OAuth tokens are removed this long\n"
+                        "after they expired (default 1d; durations: 90s, 30m, 12h, 7d)"},
     [O_TRUST_PROXY] = {"trust-proxy", "STOCKROOM_TRUST_PROXY", OPT_SWITCH, NULL, 0, 0,
                        "take urls and the client's address from X-Forwarded-Proto, -Host and -For\n"
                        "(only behind a proxy that sets them)"},
@@ -346,6 +382,21 @@ static bool parse_bytes(const char *text, unsigned long long *out)
     if (*end || n > ~0ULL / unit)
         return false;
     *out = n * unit;
+    return true;
+}
+
+/* "90", "90s", "30m", "12h", "7d" → microseconds. */
+static bool parse_duration(const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long n = strtoll(text, &end, 10);
+    long long unit = *end == 'd' ? 86400 : *end == 'h' ? 3600 : *end == 'm' ? 60 : 1;
+    if (*end && strchr("smhd", *end))
+        end++;
+    if (end == text || *end || errno || n < 0 || n > 100LL * 365 * 86400 / unit)
+        return false;
+    *out = n * unit * 1000000;
     return true;
 }
 
@@ -382,6 +433,13 @@ static bool set_option(int which, const char *text, const char *from)
         }
         fprintf(stderr, "stockroom serve: %s takes 1/true/yes/on or 0/false/no/off\n", from);
         return false;
+    case OPT_DURATION:
+        if (!parse_duration(text, which == O_KEEP_DELIVERED ? &serve_janitor.keep_delivered_us
+                                                           : &serve_janitor.keep_expired_us)) {
+            fprintf(stderr, "stockroom serve: %s takes a duration: 90s, 30m, 12h, 7d\n", from);
+            return false;
+        }
+        return true;
     case OPT_TEXT:
         if (which == O_DB)
             serve_db = text;
@@ -470,6 +528,8 @@ static int run_serve(int argc, char **argv)
     };
     serve_api = (api_config){.login_failures_user = THROTTLE_USER_DEFAULT,
                              .login_failures_address = THROTTLE_ADDRESS_DEFAULT};
+    serve_janitor = (janitor_config){.keep_delivered_us = 7 * 86400 * 1000000LL,
+                                     .keep_expired_us = 86400 * 1000000LL};
     serve_db = default_db();
     for (int i = 0; i < O_COUNT; i++) {
         const char *v = getenv(serve_options[i].env);
@@ -513,9 +573,11 @@ static int run_serve(int argc, char **argv)
     store_close(db);
     serve_api.db_url = serve_db;
     api_init(&serve_api);
-    if (callbacks_start(serve_db) < 0)
+    serve_janitor.db_url = serve_db;
+    if (callbacks_start(serve_db) < 0 || janitor_start(&serve_janitor) < 0)
         return 1;
     int rc = http_serve(&serve_cfg, &stockroom_app);
+    janitor_stop();
     callbacks_stop();   /* a delivery in flight is abandoned: it stays queued */
     api_shutdown();
     return rc;
@@ -538,12 +600,11 @@ static int run_command(const command *cmd, int argc, char **argv)
         } else if (c == 'd') {
             db_url = optarg;
         } else if (c == 'h') {
-            printf("usage: stockroom %s %s %s [--db PATH|postgresql://...]\n\n%s\n", cmd->group,
-                   cmd->verb, cmd->args, cmd->help);
+            printf("usage: stockroom %s %s [--db PATH|postgresql://...]\n\n%s\n", cmd->name, cmd->args,
+                   cmd->help);
             return 0;
         } else {
-            fprintf(stderr, "stockroom %s %s: see `stockroom %s %s --help`\n", cmd->group, cmd->verb,
-                    cmd->group, cmd->verb);
+            fprintf(stderr, "stockroom %s: see `stockroom %s --help`\n", cmd->name, cmd->name);
             return 2;
         }
     }
@@ -552,8 +613,7 @@ static int run_command(const command *cmd, int argc, char **argv)
         return 2;
     }
     if (argc - optind != cmd->nargs) {
-        fprintf(stderr, "usage: stockroom %s %s %s [--db PATH|postgresql://...]\n", cmd->group,
-                cmd->verb, cmd->args);
+        fprintf(stderr, "usage: stockroom %s %s [--db PATH|postgresql://...]\n", cmd->name, cmd->args);
         return 2;
     }
     store *db = open_db(db_url);
@@ -577,22 +637,33 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0)
         return run_serve(argc - 1, argv + 1);
+    /* "customer create" is argv[1] and argv[2]; "backup" argv[1] alone */
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         const command *cmd = &commands[i];
-        if (strcmp(argv[1], cmd->group) == 0 && argc >= 3 && strcmp(argv[2], cmd->verb) == 0)
+        const char *space = strchr(cmd->name, ' ');
+        size_t group = space ? (size_t)(space - cmd->name) : strlen(cmd->name);
+        if (strlen(argv[1]) != group || strncmp(argv[1], cmd->name, group) != 0)
+            continue;
+        if (!space)
+            return run_command(cmd, argc - 1, argv + 1);
+        if (argc >= 3 && strcmp(argv[2], space + 1) == 0)
             return run_command(cmd, argc - 2, argv + 2);
     }
     bool known_group = false;
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        known_group |= strcmp(argv[1], commands[i].group) == 0;
+        known_group |= strncmp(argv[1], commands[i].name, strlen(argv[1])) == 0 &&
+                       commands[i].name[strlen(argv[1])] == ' ';
     if (known_group) {
         bool help = argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0);
         FILE *out = help ? stdout : stderr;
         fprintf(out, "usage:\n");
         for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-            if (strcmp(argv[1], commands[i].group) == 0)
-                fprintf(out, "  stockroom %s %s %s [--db PATH|postgresql://...]\n        %s\n",
-                        commands[i].group, commands[i].verb, commands[i].args, commands[i].help);
+            if (strncmp(argv[1], commands[i].name, strlen(argv[1])) == 0 &&
+                commands[i].name[strlen(argv[1])] == ' ')
+            {
+                fprintf(out, "  stockroom %s %s [--db PATH|postgresql://...]\n", commands[i].name, commands[i].args);
+                print_help(out, commands[i].help);
+            }
         return help ? 0 : 2;
     }
     fprintf(stderr, "stockroom: unknown command '%s%s%s'\n\n", argv[1], argc >= 3 ? " " : "",

@@ -61,7 +61,7 @@ static int destroy_entry(request *r, int64_t id);
 
 /* A catalog's part of the generic views: table aliased c, key its id field. */
 #define CATALOG_RESOURCE(sc_, table_, id_field, query_)                                        \
-    {.sc = &sc_, .table = table_, .alias = "c", .query = &query_,                              \
+    {.sc = &sc_, .table = table_, .alias = "c", .query = &query_, .counted = true,             \
      .key_sql = "(SELECT id FROM " table_ " WHERE customer_id = $1 AND " id_field " = $2)",   \
      .load = load_entries, .update = update_entry, .destroy = destroy_entry}
 

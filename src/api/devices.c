@@ -214,6 +214,7 @@ const resource devices_resource = {
     .table = "devices",
     .alias = "d",
     .query = &devices_query,
+    .counted = true,
     .key_sql = "(SELECT id FROM devices WHERE customer_id = $1 AND device_id = $2)",
     .load = load_devices,
     .create = register_device,

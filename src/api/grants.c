@@ -160,19 +160,3 @@ int grant_session_end(store *db, int64_t ref)
     store_bind_int(st, 1, ref);
     return exec(st);
 }
-
-int grant_sweep(store *db)
-{
-    int64_t now = datetime_now();
-    store_stmt *st = store_prepare(db, "DELETE FROM sessions WHERE expires <= $1");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, now);
-    if (exec(st) < 0)
-        return -1;
-    st = store_prepare(db, "DELETE FROM oauth_tokens WHERE refresh_expires <= $1");
-    if (!st)
-        return -1;
-    store_bind_int(st, 1, now);
-    return exec(st);
-}

@@ -62,7 +62,5 @@ int grant_session_key_lookup(store *db, const char *key, size_t len, int64_t *re
 /* End a session (no-op when gone already). */
 int grant_session_end(store *db, int64_t ref);
 
-/* Remove expired sessions and tokens (called at each login: cheap). */
-int grant_sweep(store *db);
 
 #endif

@@ -152,10 +152,7 @@ static int start_session(request *r, void *ctx)
 {
     session_login *l = ctx;
     session_grant g;
-    int rc = grant_sweep(r->db);
-    if (rc >= 0)
-        rc = grant_session(r->db, l->customer, l->user, &g);
-    if (rc < 0)
+    if (grant_session(r->db, l->customer, l->user, &g) < 0)
         return STORE_ERROR;
     set_session_cookies(r, &g);
     if (l->next) {

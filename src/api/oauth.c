@@ -115,7 +115,7 @@ static int issue_tokens(request *r, void *ctx)
 {
     grant *g = ctx;
     token_pair t;
-    if (grant_sweep(r->db) < 0 || grant_tokens(r->db, g->customer, g->user, g->client_ref, &t) < 0)
+    if (grant_tokens(r->db, g->customer, g->user, g->client_ref, &t) < 0)
         return STORE_ERROR;
     tokens_answer(r, &t);
     return VIEW_DONE;

@@ -431,6 +431,7 @@ const resource orders_resource = {
     .table = "orders",
     .alias = "o",
     .query = &orders_query,
+    .counted = true,
     .key_sql = "COALESCE((SELECT id FROM orders WHERE customer_id = $1 AND order_number = $2), "
                "(SELECT id FROM orders WHERE customer_id = $1 AND id = $3))",
     .key_kind = KEY_TEXT_OR_INT,

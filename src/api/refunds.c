@@ -589,6 +589,7 @@ const resource refunds_resource = {
     .table = "supplier_refunds",
     .alias = "r",
     .query = &refunds_query,
+    .counted = true,
     .key_sql = "(SELECT id FROM supplier_refunds WHERE customer_id = $1 AND document_id = $2 AND shop_ref = $3)",
     .parse_key = parse_refund_key,
     .filter = filter_refunds,

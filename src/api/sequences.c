@@ -376,6 +376,7 @@ const resource sequences_resource = {
     .table = "sequences",
     .alias = "q",
     .query = &sequences_query,
+    .counted = true,
     .key_sql = "(SELECT id FROM sequences WHERE customer_id = $1 AND id = $2)",
     .key_kind = KEY_INT,
     .load = load_sequences,

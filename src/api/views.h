@@ -80,6 +80,8 @@ struct resource {
     const schema *sc;           /* what it takes and answers */
     const char *table, *alias;  /* "orders", "o": its rows carry id and customer_id */
     const list_query *query;    /* ?ordering= (SQL on the alias) and filters */
+    bool counted;               /* row_counts keeps its rows' number a customer (schema V6):
+                                   an unfiltered list reads it instead of counting */
 
     /* The row a path's key names: an SQL expression of $1 (the customer)
      * and the key's parameters (key_kind), e.g.

@@ -47,6 +47,9 @@ typedef struct store_backend {
     int (*begin_write)(store *db);
     int (*commit)(store *db);
     int (*rollback)(store *db);
+    int64_t (*changes)(store *db);
+    int64_t (*checkpoint)(store *db, int64_t limit);
+    const char *(*backup)(store *db, const char *path);
     /* statements: the cache of the connection they run on now; compile
      * one there (NULL, with the message for errmsg, on an error); make a
      * cached one ready again (reset, no bindings; false: it cannot be, e.g.

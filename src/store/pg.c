@@ -53,6 +53,7 @@ struct pg_store {
     PGconn *conn;
     bool in_txn;                    /* between our BEGIN and COMMIT/ROLLBACK */
     uint64_t names;                 /* statement names issued */
+    int64_t changes;                /* rows the last statement changed */
     stmt_cache cache;
     char err[1024];
 };
@@ -298,6 +299,22 @@ static int pg_commit(store *s)
     }
     PQclear(res);
     return rc;
+}
+
+static int64_t pg_changes(store *s)
+{
+    return PG(s)->changes;
+}
+
+static int64_t pg_checkpoint(store *s, int64_t limit)
+{
+    return 0;
+}
+
+static const char *pg_backup(store *s, const char *path)
+{
+    return "a PostgreSQL database is backed up with PostgreSQL's own tools: pg_dump for a copy, "
+           "pg_basebackup and WAL archiving for point-in-time recovery (see the README)";
 }
 
 static int pg_rollback(store *s)
@@ -602,6 +619,7 @@ static int execute(struct pg_stmt *st)
     if (!st->prepared && !server_prepare(st))
         return STORE_ERROR;
     st->res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, NULL, NULL, 0);
+    db->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
     switch (PQresultStatus(st->res)) {
     case PGRES_TUPLES_OK:
         st->nrows = PQntuples(st->res);
@@ -690,6 +708,9 @@ const store_backend store_backend_pg = {
     .begin_write = pg_begin_write,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .changes = pg_changes,
+    .checkpoint = pg_checkpoint,
+    .backup = pg_backup,
     .cache = pg_cache,
     .compile = pg_compile,
     .recycle = pg_recycle,

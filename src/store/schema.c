@@ -285,6 +285,81 @@
     "stepnonce = " JSON_TEXT("body", "stepnonce") ";"                           \
     "ALTER TABLE sequence_steps DROP COLUMN body;"
 
+/* V6: years of data (issue "Years of data"). Exact per-customer counts of
+ * every paginated list's rows, kept by triggers in the writing transaction
+ * (a list's first page reads them instead of counting the table); on
+ * PostgreSQL spread over 16 rows a customer and kind (chosen by the backend
+ * process), so concurrent writers of one customer do not queue on one row.
+ * Indexes for every ordering a list takes (with the id that breaks ties, so
+ * a page is an index walk) and for what the janitor removes. */
+#define V6_COMMON(TEXT)                                                         \
+    "CREATE TABLE row_counts ("                                                 \
+    "  customer_id BIGINT NOT NULL,"                                            \
+    "  kind " TEXT " NOT NULL,"                                                 \
+    "  shard INTEGER NOT NULL,"                                                 \
+    "  n BIGINT NOT NULL,"                                                      \
+    "  PRIMARY KEY (customer_id, kind, shard));"                                \
+    COUNT_EXISTING("orders") COUNT_EXISTING("devices") COUNT_EXISTING("sequences") \
+    COUNT_EXISTING("shops") COUNT_EXISTING("suppliers") COUNT_EXISTING("products") \
+    COUNT_EXISTING("supplier_refunds")                                          \
+    "CREATE INDEX orders_created ON orders (customer_id, created, id);"        \
+    "DROP INDEX devices_location;"                                              \
+    "CREATE INDEX devices_location ON devices (customer_id, location, id);"    \
+    "CREATE INDEX devices_customer ON devices (customer_id, id);"              \
+    "DROP INDEX supplier_refunds_date;"                                         \
+    "CREATE INDEX supplier_refunds_date ON supplier_refunds (customer_id, refund_date, id);" \
+    "CREATE INDEX supplier_refunds_document ON supplier_refunds (customer_id, document_id, id);" \
+    "CREATE INDEX shops_name ON shops (customer_id, name, id);"                \
+    "CREATE INDEX shops_customer ON shops (customer_id, id);"                  \
+    "CREATE INDEX suppliers_name ON suppliers (customer_id, name, id);"        \
+    "CREATE INDEX suppliers_customer ON suppliers (customer_id, id);"          \
+    "CREATE INDEX products_name ON products (customer_id, name, id);"          \
+    "CREATE INDEX products_customer ON products (customer_id, id);"            \
+    "CREATE INDEX callbacks_delivered ON callbacks (delivered) WHERE delivered IS NOT NULL;" \
+    "CREATE INDEX sessions_expires ON sessions (expires);"                     \
+    "CREATE INDEX oauth_tokens_expires ON oauth_tokens (refresh_expires);"
+
+#define COUNT_EXISTING(table)                                                   \
+    "INSERT INTO row_counts (customer_id, kind, shard, n) "                     \
+    "SELECT customer_id, '" table "', 0, count(*) FROM " table " GROUP BY customer_id;"
+
+/* SQLite: one row a customer and kind (its writers take turns). */
+#define COUNT_TRIGGERS_SQLITE(table)                                            \
+    "CREATE TRIGGER " table "_counted AFTER INSERT ON " table " BEGIN "          \
+    "INSERT INTO row_counts (customer_id, kind, shard, n) VALUES (NEW.customer_id, '" table "', 0, 1) " \
+    "ON CONFLICT (customer_id, kind, shard) DO UPDATE SET n = n + 1; END;"      \
+    "CREATE TRIGGER " table "_uncounted AFTER DELETE ON " table " BEGIN "        \
+    "UPDATE row_counts SET n = n - 1 WHERE customer_id = OLD.customer_id AND kind = '" table "' " \
+    "AND shard = 0; END;"
+
+#define COUNT_TRIGGERS_PG(table)                                                \
+    "CREATE TRIGGER " table "_counted AFTER INSERT OR DELETE ON " table          \
+    " FOR EACH ROW EXECUTE FUNCTION count_rows();"
+
+#define V6_SQLITE                                                               \
+    V6_COMMON(TEXT_SQLITE)                                                      \
+    COUNT_TRIGGERS_SQLITE("orders") COUNT_TRIGGERS_SQLITE("devices")            \
+    COUNT_TRIGGERS_SQLITE("sequences") COUNT_TRIGGERS_SQLITE("shops")           \
+    COUNT_TRIGGERS_SQLITE("suppliers") COUNT_TRIGGERS_SQLITE("products")        \
+    COUNT_TRIGGERS_SQLITE("supplier_refunds")
+
+#define V6_PG                                                                   \
+    V6_COMMON(TEXT_PG)                                                          \
+    "CREATE FUNCTION count_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " \
+    "IF TG_OP = 'INSERT' THEN "                                                 \
+    "INSERT INTO row_counts (customer_id, kind, shard, n) "                     \
+    "VALUES (NEW.customer_id, TG_TABLE_NAME, pg_backend_pid() % 16, 1) "        \
+    "ON CONFLICT (customer_id, kind, shard) DO UPDATE SET n = row_counts.n + 1; " \
+    "ELSE "                                                                     \
+    "INSERT INTO row_counts (customer_id, kind, shard, n) "                     \
+    "VALUES (OLD.customer_id, TG_TABLE_NAME, pg_backend_pid() % 16, -1) "       \
+    "ON CONFLICT (customer_id, kind, shard) DO UPDATE SET n = row_counts.n - 1; " \
+    "END IF; RETURN NULL; END $$;"                                              \
+    COUNT_TRIGGERS_PG("orders") COUNT_TRIGGERS_PG("devices")                    \
+    COUNT_TRIGGERS_PG("sequences") COUNT_TRIGGERS_PG("shops")                   \
+    COUNT_TRIGGERS_PG("suppliers") COUNT_TRIGGERS_PG("products")                \
+    COUNT_TRIGGERS_PG("supplier_refunds")
+
 /* A key of a JSON text column: SQLite's json_extract, PostgreSQL's ->>. */
 #define JSON_TEXT_SQLITE(col, key) "COALESCE(json_extract(" col ", '$." key "'), '')"
 #define JSON_INT_SQLITE(col, key) "json_extract(" col ", '$." key "')"
@@ -297,6 +372,7 @@ static const char *const sqlite_steps[] = {
     V3(ID_SQLITE, TEXT_SQLITE),
     V4(ID_SQLITE, TEXT_SQLITE),
     V5(ID_SQLITE, TEXT_SQLITE, JSON_TEXT_SQLITE, JSON_INT_SQLITE),
+    V6_SQLITE,
 };
 
 static const char *const pg_steps[] = {
@@ -305,6 +381,7 @@ static const char *const pg_steps[] = {
     V3(ID_PG, TEXT_PG),
     V4(ID_PG, TEXT_PG),
     V5(ID_PG, TEXT_PG, JSON_TEXT_PG, JSON_INT_PG),
+    V6_PG,
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");

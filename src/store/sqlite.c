@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <sqlite3.h>
@@ -444,6 +445,79 @@ static char *without_row_locks(const char *sql)
     return copy;
 }
 
+static int64_t lite_changes(store *s)
+{
+    return sqlite3_changes64(((lite_store *)s)->active->conn);
+}
+
+/* Checkpoint without blocking anyone first (PASSIVE), then truncate: what
+ * is left to copy then is little, so writers wait only a moment; readers
+ * that do not let go within 200 ms make it wait for the next call. */
+static int64_t lite_checkpoint(store *s, int64_t limit)
+{
+    lite_store *db = (lite_store *)s;
+    const char *file = sqlite3_db_filename(db->conn, "main");
+    if (!file || !*file)
+        return 0;
+    char path[4096];
+    snprintf(path, sizeof path, "%s-wal", file);
+    struct stat wal;
+    if (stat(path, &wal) != 0 || wal.st_size <= limit)
+        return 0;
+    sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    sqlite3_busy_timeout(db->conn, 200);
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_busy_timeout(db->conn, 10000);
+    return rc == SQLITE_OK ? (int64_t)wal.st_size : rc == SQLITE_BUSY ? 0 : -1;
+}
+
+/* fsync a file, then its directory (so the file's name is durable too). */
+static bool sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    close(fd);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    else
+        strcpy(dir, ".");
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool ok = fd >= 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static const char *lite_backup(store *s, const char *path)
+{
+    lite_store *db = (lite_store *)s;
+    if (access(path, F_OK) == 0)
+        return "the backup file exists already: name a new one";
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db->conn, "VACUUM INTO ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_OK) {
+        snprintf(db->errbuf, sizeof db->errbuf, "%s", sqlite3_errmsg(db->conn));
+        return db->errbuf;
+    }
+    if (!sync_file(path)) {
+        snprintf(db->errbuf, sizeof db->errbuf, "the copy was written but fsync failed: %s", strerror(errno));
+        return db->errbuf;
+    }
+    return NULL;
+}
+
 static store_stmt *lite_compile(store *s, const char *sql)
 {
     lite_store *db = ((lite_store *)s)->active;
@@ -581,6 +655,9 @@ const store_backend store_backend_sqlite = {
     .begin_write = lite_begin_write,
     .commit = lite_commit,
     .rollback = lite_rollback,
+    .changes = lite_changes,
+    .checkpoint = lite_checkpoint,
+    .backup = lite_backup,
     .cache = lite_cache,
     .compile = lite_compile,
     .recycle = lite_recycle,

@@ -39,6 +39,9 @@ int store_begin_read(store *db) { return B(db)->begin_read(db); }
 int store_begin_write(store *db) { return B(db)->begin_write(db); }
 int store_commit(store *db) { return B(db)->commit(db); }
 int store_rollback(store *db) { return B(db)->rollback(db); }
+int64_t store_changes(store *db) { return B(db)->changes(db); }
+int64_t store_checkpoint(store *db, int64_t limit) { return B(db)->checkpoint(db, limit); }
+const char *store_backup(store *db, const char *path) { return B(db)->backup(db, path); }
 void store_bind_int(store_stmt *st, int idx, int64_t v) { BS(st)->bind_int(st, idx, v); }
 void store_bind_null(store_stmt *st, int idx) { BS(st)->bind_null(st, idx); }
 int store_step(store_stmt *st) { return BS(st)->step(st); }

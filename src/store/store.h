@@ -104,6 +104,22 @@ const char *store_col_text(store_stmt *st, int col, size_t *len);
  * before the transaction ends. */
 void store_reset(store_stmt *st);
 
+/* Rows the last INSERT/UPDATE/DELETE of this connection changed. */
+int64_t store_changes(store *db);
+
+/* SQLite: when the WAL file is larger than `limit` bytes, checkpoint it
+ * and truncate it (waiting at most a moment for readers: if they do not
+ * let go, the next call tries again); returns the size it had, 0 when it
+ * was within the limit, -1 on an error. PostgreSQL: 0 (its WAL is the
+ * server's business). */
+int64_t store_checkpoint(store *db, int64_t limit);
+
+/* A consistent copy of the whole database into a new file at `path`, made
+ * while others go on reading and writing (SQLite: VACUUM INTO in one read
+ * snapshot, then the copy is fsynced). NULL when done, else a message;
+ * PostgreSQL answers how to back it up instead (pg_dump). */
+const char *store_backup(store *db, const char *path);
+
 /* Convenience: bind nothing more, step once, return STORE_DONE / error,
  * or STORE_ROW's first column as int64 in *out (when out is not NULL). */
 int store_exec_int(store_stmt *st, int64_t *out);

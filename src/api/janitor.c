@@ -1,0 +1,152 @@
+/*
+ * janitor.c — removing old rows in small batches (see janitor.h).
+ */
+#include "api/janitor.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/datetime.h"
+#include "core/util.h"
+#include "store/store.h"
+
+/* What goes: a table, and the rows (by id) of it past `$1`, oldest first,
+ * along the index named in the comment. */
+static const struct {
+    const char *what;
+    const char *sql;
+    bool delivered;   /* $1 from keep_delivered, else keep_expired */
+} chores[] = {
+    {"delivered callbacks", /* callbacks_delivered */
+     "DELETE FROM callbacks WHERE id IN (SELECT id FROM callbacks WHERE delivered IS NOT NULL "
+     "AND delivered < $1 ORDER BY delivered LIMIT $2)", true},
+    {"expired sessions", /* sessions_expires */
+     "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires < $1 ORDER BY expires LIMIT $2)",
+     false},
+    {"expired OAuth tokens", /* oauth_tokens_expires */
+     "DELETE FROM oauth_tokens WHERE id IN (SELECT id FROM oauth_tokens WHERE refresh_expires < $1 "
+     "ORDER BY refresh_expires LIMIT $2)", false},
+};
+
+static struct {
+    pthread_t thread;
+    bool running;
+    janitor_config cfg;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    atomic_bool stopping;
+} janitor = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+
+/* One batch: rows deleted, or -1. */
+static int batch(store *db, const char *sql, int64_t before)
+{
+    if (store_begin_write(db) < 0)
+        return -1;
+    store_stmt *st = store_prepare(db, sql);
+    int64_t n = -1;
+    if (st) {
+        store_bind_int(st, 1, before);
+        store_bind_int(st, 2, JANITOR_BATCH);
+        if (store_exec_int(st, NULL) >= 0)
+            n = store_changes(db);
+    }
+    if (n < 0 || store_commit(db) < 0) {
+        store_rollback(db);
+        return -1;
+    }
+    return (int)n;
+}
+
+int64_t janitor_pass(store *db, const janitor_config *cfg)
+{
+    int64_t now = datetime_now(), total = 0;
+    for (size_t i = 0; i < sizeof chores / sizeof chores[0]; i++) {
+        int64_t before = now - (chores[i].delivered ? cfg->keep_delivered_us : cfg->keep_expired_us);
+        int64_t removed = 0;
+        int n;
+        do {
+            n = batch(db, chores[i].sql, before);
+            if (n < 0) {
+                log_line("janitor: removing %s failed: %s", chores[i].what, store_errmsg(db));
+                break;
+            }
+            removed += n;
+            if (n == JANITOR_BATCH) {   /* more to go: let the tenants' writes in first */
+                struct timespec pause = {0, 20 * 1000000};
+                nanosleep(&pause, NULL);
+            }
+        } while (n == JANITOR_BATCH && !atomic_load(&janitor.stopping));
+        if (removed)
+            log_line("janitor: removed %lld %s", (long long)removed, chores[i].what);
+        total += removed;
+    }
+    int64_t wal = store_checkpoint(db, JANITOR_WAL_LIMIT);
+    if (wal > 0)
+        log_line("janitor: the WAL had grown to %lld bytes: checkpointed and truncated", (long long)wal);
+    return total;
+}
+
+static void *run_janitor(void *unused)
+{
+    store *db = NULL;
+    pthread_mutex_lock(&janitor.lock);
+    while (!atomic_load(&janitor.stopping)) {
+        pthread_mutex_unlock(&janitor.lock);
+        if (!db) {
+            char *err = NULL;
+            if (!(db = store_open(janitor.cfg.db_url, &err))) {
+                log_line("janitor: database: %s", err ? err : "cannot open");
+                free(err);
+            }
+        }
+        if (db)
+            janitor_pass(db, &janitor.cfg);
+        pthread_mutex_lock(&janitor.lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += JANITOR_PERIOD_S;
+        if (!atomic_load(&janitor.stopping))
+            pthread_cond_timedwait(&janitor.wake, &janitor.lock, &until);
+    }
+    pthread_mutex_unlock(&janitor.lock);
+    store_close(db);
+    return NULL;
+}
+
+int janitor_start(const janitor_config *cfg)
+{
+    janitor.cfg = *cfg;
+    atomic_store(&janitor.stopping, false);
+    /* the stop signals belong to the main thread */
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    int rc = pthread_create(&janitor.thread, NULL, run_janitor, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        fprintf(stderr, "stockroom: cannot start the janitor\n");
+        return -1;
+    }
+    janitor.running = true;
+    return 0;
+}
+
+void janitor_stop(void)
+{
+    if (!janitor.running)
+        return;
+    pthread_mutex_lock(&janitor.lock);
+    atomic_store(&janitor.stopping, true);
+    pthread_cond_signal(&janitor.wake);
+    pthread_mutex_unlock(&janitor.lock);
+    pthread_join(janitor.thread, NULL);
+    janitor.running = false;
+}
