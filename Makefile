@@ -7,18 +7,24 @@
 #   make hostile  release build, then a bounded attack benchmark (scripts/hostile.py,
 #               at most ~4 minutes): slow headers, idle connections, big bodies,
 #               login flood, largest orders, writing GETs, each beside its baseline
+#   make bench-scale  release build, then scripts/bench-scale.py: the same reads at
+#               a small and a large database (ORDERS, default 1000000; SCALE_DB,
+#               default sqlite,postgres; WAL_MINUTES of writes beside reads, default 0)
 #   make web    install web/'s npm packages (Swagger UI for /api/docs/, the
 #               OpenAPI validator of the tests); every build runs it first
 # Variables: JOBS (2), DB and LISTEN for `run`, SHARED (../shared), BENCH_ARGS
 # (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments),
 # HOSTILE_SERVE_ARGS (extra `stockroom serve` flags for `hostile`, from the environment).
 .NOTPARALLEL:
-.PHONY: all deps web build release asan run test bench hostile clean
+.PHONY: all deps web build release asan run test bench bench-scale hostile clean
 
 JOBS   ?= 2
 DB     ?= ./stockroom.db
 LISTEN ?= 127.0.0.1:8000
 SHARED ?= ../shared
+ORDERS ?= 1000000
+SCALE_DB ?= sqlite,postgres
+WAL_MINUTES ?= 0
 
 all: build
 
@@ -52,6 +58,10 @@ bench: deps release
 	bash $(SHARED)/bench/compare.sh build-release/stockroom $(BENCH_ARGS)
 	bash scripts/bench-tls.sh build-release/stockroom $(BENCH_ARGS)
 	/usr/bin/python3 scripts/bench-flows.py build-release/stockroom
+
+bench-scale: deps release
+	/usr/bin/python3 scripts/bench-scale.py build-release/stockroom --orders $(ORDERS) --db $(SCALE_DB) \
+		--wal-minutes $(WAL_MINUTES)
 
 hostile: deps release
 	/usr/bin/python3 scripts/hostile.py build-release/stockroom

@@ -17,6 +17,7 @@
 #include "api/accounts.h"
 #include "api/api.h"
 #include "api/callbacks.h"
+#include "api/import.h"
 #include "api/janitor.h"
 #include "api/tenants.h"
 #include "api/throttle.h"
@@ -206,6 +207,16 @@ static int cmd_backup(store *db, char **args)
     return 0;
 }
 
+static int cmd_import_orders(store *db, char **args)
+{
+    const char *err = import_orders(db, args[0], stdin, stdout);
+    if (err) {
+        fprintf(stderr, "stockroom import-orders: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 static const command commands[] = {
     {"customer create", "NAME", 1, cmd_customer_create,
      "Create a customer (tenant) and print its first API key on the last line."},
@@ -226,6 +237,9 @@ static const command commands[] = {
     {"oauth-client list", "CUSTOMER", 1, cmd_oauth_client_list, "List a customer's OAuth2 clients."},
     {"oauth-client delete", "CUSTOMER CLIENT_ID", 2, cmd_oauth_client_delete,
      "Delete a customer's OAuth2 client; the tokens it was given stop working at once."},
+    {"import-orders", "CUSTOMER", 1, cmd_import_orders,
+     "Create orders from JSON lines on stdin (each the body of POST /api/orders/), validated\n"
+     "and stored as the API does, in transactions of 1,000; refused lines are reported."},
     {"backup", "FILE", 1, cmd_backup,
      "Copy a live SQLite database to FILE (a new file), consistent as of one moment, while the\n"
      "server goes on serving and writing; start a server on FILE to restore it. (PostgreSQL:\n"

@@ -518,6 +518,30 @@ static const char *lite_backup(store *s, const char *path)
     return NULL;
 }
 
+/* With STOCKROOM_EXPLAIN set, the plan of every statement prepared is
+ * logged once ("plan: <statement> :: <step> | <step>"): how the tests
+ * check that every query of the API walks an index (test_plans.py). */
+static void log_plan(sqlite3 *conn, const char *sql)
+{
+    static int explain = -1;
+    if (explain < 0)
+        explain = getenv("STOCKROOM_EXPLAIN") != NULL;
+    if (!explain || strncmp(sql, "SELECT", 6) != 0)
+        return;
+    char *q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    if (q && sqlite3_prepare_v2(conn, q, -1, &st, NULL) == SQLITE_OK) {
+        char steps[2048] = "";
+        size_t n = 0;
+        while (sqlite3_step(st) == SQLITE_ROW && n < sizeof steps - 4)
+            n += (size_t)snprintf(steps + n, sizeof steps - n, "%s%s", n ? " | " : "",
+                                  (const char *)sqlite3_column_text(st, 3));
+        fprintf(stderr, "plan: %s :: %s\n", sql, steps);
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(q);
+}
+
 static store_stmt *lite_compile(store *s, const char *sql)
 {
     lite_store *db = ((lite_store *)s)->active;
@@ -525,6 +549,8 @@ static store_stmt *lite_compile(store *s, const char *sql)
     sqlite3_stmt *raw = NULL;
     char *plain = without_row_locks(sql);
     int rc = sqlite3_prepare_v3(db->conn, plain ? plain : sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, NULL);
+    if (rc == SQLITE_OK)
+        log_plan(db->conn, plain ? plain : sql);
     free(plain);
     if (rc != SQLITE_OK) {
         snprintf(db->errbuf, sizeof db->errbuf, "%s (in: %.120s)", sqlite3_errmsg(db->conn), sql);
