@@ -1,5 +1,5 @@
 #!/bin/bash
-# Usage: run-http.sh sqlite|postgres BINARY [pytest args...]
+# Usage: run-http.sh sqlite|postgres BINARY [pytest args...] [test_file.py ...]
 # Runs the black-box suite against BINARY. For postgres, STOCKROOM_TEST_PG_URL
 # must name a server where a fresh database can be created (scripts/pg.sh
 # start prints one); without it the run is skipped (exit 77) so a plain
@@ -30,4 +30,8 @@ postgres)
     ;;
 esac
 cd "$HERE/http"
+# the whole suite, unless the arguments name test files of their own
+for arg in "$@"; do
+    case "$arg" in *.py|*.py::*) exec /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" ;; esac
+done
 /usr/bin/python3 -m pytest -q -p no:cacheprovider "$@" .

@@ -24,6 +24,7 @@
 #include "api/respond.h"
 #include "api/views.h"
 #include "core/datetime.h"
+#include "core/text.h"
 #include "core/util.h"
 #include "store/store.h"
 
@@ -387,6 +388,9 @@ static int entry_targets(request *r, json_object *entry, const char **key, devic
     if (!*key)
         return 0;
     const char *text = v ? json_object_get_string(v) : "";
+    size_t n = v && json_object_is_type(v, json_type_string) ? (size_t)json_object_get_string_len(v) : strlen(text);
+    if (memchr(text, '\0', n) || !text_valid_utf8(text, n))
+        return 0;   /* no id or location holds a NUL: names nothing */
     if (strcmp(*key, "location") == 0)
         return devices_at_location(r, text, targets);
     int64_t id;

@@ -237,7 +237,9 @@ static const char *input_text(json_object *in, const char *name)
     if (!in || !json_object_is_type(in, json_type_object) || !json_object_object_get_ex(in, name, &v) ||
         !json_object_is_type(v, json_type_string))
         return NULL;
-    return json_object_get_string(v);
+    const char *s = json_object_get_string(v);
+    /* a NUL would cut it short in every C string after: no such credential */
+    return memchr(s, 0, (size_t)json_object_get_string_len(v)) ? NULL : s;
 }
 
 int user_login(request *r)

@@ -366,6 +366,10 @@ void api_refuse(request *r, int status)
 {
     if (status == 413)
         respond_error(r, 413, "Request body too large.");
+    else if (status == 400)
+        respond_error(r, 400, "Malformed request.");
+    else if (status == 500)
+        respond_error(r, 500, "A server error occurred.");
     else if (status == 429)
         respond_throttled(r, 1);
     else

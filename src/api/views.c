@@ -261,7 +261,9 @@ int view_write(request *r, view_step prepare, view_step apply, void *ctx)
         int rc = store_begin_write(r->db);
         if (rc >= 0) {
             rc = apply(r, ctx);
-            if (rc >= 0 && r->status < 400)
+            if (rc >= 0 && r->status == 0)
+                rc = STORE_ERROR;   /* a view that made no answer: a bug, never committed */
+            else if (rc >= 0 && r->status < 400)
                 rc = store_commit(r->db);
             else if (rc >= 0)
                 store_rollback(r->db);

@@ -18,8 +18,8 @@
  * Connections are tracked from accept to close (NOTIFY_CONNECTION) in a few
  * striped lists; a sweeper thread looks at them twice a second and shuts
  * down the socket of any whose request head has been arriving for longer
- * than header_timeout (the kernel's TCP_INFO says when data last came in,
- * so an idle keep-alive connection is told apart from a slow head) or whose
+ * than header_timeout (the kernel's TCP_INFO counts the bytes received, so
+ * an idle keep-alive connection is told apart from a slow head) or whose
  * body has stalled for body_timeout. libmicrohttpd then closes it as if the
  * client had; the socket stays valid while it is listed, since it is
  * unlisted before libmicrohttpd closes it.
@@ -35,11 +35,12 @@
 #include <gnutls/gnutls.h>
 #include <malloc.h>
 #include <microhttpd.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +90,9 @@ typedef struct conn_track {
     struct conn_track *prev, *next;
     int fd, stripe;
     _Atomic int state;               /* track_state */
-    _Atomic int64_t since_us;        /* WAITING: since when; BODY: last byte of the body */
-    _Atomic int64_t head_from_us;    /* WAITING: when the next head's data came (0: none yet) */
+    _Atomic int64_t since_us;        /* BODY: when its last byte came */
+    _Atomic int64_t head_from_us;    /* WAITING: when the next head's first data was seen (0: not yet) */
+    _Atomic int64_t bytes_before;    /* WAITING: bytes received when the wait began (-1: not known yet) */
     char ip[INET6_ADDRSTRLEN];
 } conn_track;
 
@@ -104,6 +106,7 @@ static void track_set(conn_track *t, track_state state)
     if (!t)
         return;
     atomic_store(&t->head_from_us, 0);
+    atomic_store(&t->bytes_before, -1);   /* the sweeper reads it on its next look */
     atomic_store(&t->since_us, monotonic_us());
     atomic_store(&t->state, state);
 }
@@ -127,6 +130,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, t->ip, sizeof t->ip);
         }
         track_set(t, TRACK_WAITING);
+        atomic_store(&t->bytes_before, 0);   /* a new connection: any byte begins a head */
         t->stripe = (int)(((uintptr_t)t >> 6) % STRIPES);
         struct stripe *s = &stripes[t->stripe];
         pthread_mutex_lock(&s->lock);
@@ -152,14 +156,16 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     }
 }
 
-/* When data last arrived on the socket (monotonic us), or 0. */
-static int64_t last_data_in(int fd, int64_t now)
+/* The bytes the connection has received so far, or -1. */
+static int64_t bytes_in(int fd)
 {
     struct tcp_info info;
     socklen_t len = sizeof info;
-    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
-        return 0;
-    return now - (int64_t)info.tcpi_last_data_recv * 1000;
+    memset(&info, 0, sizeof info);
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+        len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof info.tcpi_bytes_received)
+        return -1;
+    return (int64_t)info.tcpi_bytes_received;
 }
 
 static pthread_t sweeper_thread;
@@ -184,9 +190,12 @@ static void sweep(void)
             if (state == TRACK_WAITING) {
                 int64_t from = atomic_load(&t->head_from_us);
                 if (!from) {
-                    int64_t data = last_data_in(t->fd, now);
-                    if (data > since + 10000) {   /* data came after the wait began: a head */
-                        from = data;
+                    /* bytes beyond those the wait began with: a head has begun */
+                    int64_t got = bytes_in(t->fd), before = atomic_load(&t->bytes_before);
+                    if (before < 0)
+                        atomic_store(&t->bytes_before, got);
+                    else if (got > before) {
+                        from = now;
                         atomic_store(&t->head_from_us, from);
                     }
                 }
@@ -381,16 +390,28 @@ static void fill_request(request_ctx *ctx, struct MHD_Connection *conn, const ch
     r->base_url = base_url(r);
     r->client_ip = ctx->track ? ctx->track->ip : "-";
     if (config->trust_proxy) {
+        /* the address our proxy added: the last of the list (the ones
+         * before it are what the client claimed) */
         const char *fwd = request_header(r, "X-Forwarded-For");
+        const char *last = fwd ? strrchr(fwd, ',') : NULL;
         if (fwd && *fwd)
-            r->client_ip = first_of_list(r->arena, fwd);
+            r->client_ip = first_of_list(r->arena, last ? last + 1 : fwd);
     }
     r->request_id = request_id(r);
-    r->status = 500;
+    r->status = 0;   /* no answer yet */
 }
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, request *r)
 {
+    if (r->status == 0) {   /* the application made no answer: a bug */
+        log_line("error: %s %s: no answer was made", log_escape(r->arena, r->method_name, 16),
+                 log_escape(r->arena, r->path, 512));
+        free(r->resp_body);
+        r->resp_body = NULL;
+        r->resp_len = 0;
+        r->status = 500;
+        app->refuse(r, 500);
+    }
     struct MHD_Response *resp;
     if (r->resp_body)
         resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body, MHD_RESPMEM_MUST_FREE);
@@ -427,7 +448,10 @@ static void refuse(request_ctx *ctx, int status)
     r->allow = NULL;
     r->status = status;
     app->refuse(r, status);
-    if (status == 503 || status == 429)
+    bool has_retry = false;
+    for (int i = 0; i < r->nheaders_out; i++)
+        has_retry |= strcasecmp(r->headers_out[i].name, "Retry-After") == 0;
+    if ((status == 503 || status == 429) && !has_retry)
         request_add_header(r, "Retry-After", "1");
     if (atomic_load(&stopping))
         r->close = true;
@@ -555,7 +579,10 @@ static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *ur
 
     const char *cl = request_header(r, "Content-Length");
     const char *te = request_header(r, "Transfer-Encoding");
-    bool too_large = false;
+    bool too_large = false, ambiguous = cl && te;
+    for (int i = 0; i < r->nheaders_in && cl; i++)   /* two lengths: a smuggling attempt */
+        ambiguous |= strcasecmp(r->headers_in[i].name, "Content-Length") == 0 &&
+                     r->headers_in[i].value != cl && strcmp(r->headers_in[i].value, cl) != 0;
     if (cl) {
         /* libmicrohttpd has checked it is a number */
         unsigned long long n = strtoull(cl, NULL, 10);
@@ -567,7 +594,11 @@ static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *ur
     track_set(ctx->track, has_body ? TRACK_BODY : TRACK_BUSY);
 
     r->stopping = atomic_load(&stopping);
-    if (r->stopping) {
+    if (ambiguous) {
+        refuse(ctx, 400);
+        r->close = true;
+        return send_response(conn, r);
+    } else if (r->stopping) {
         refuse(ctx, 503);
     } else if (too_large) {
         refuse(ctx, 413);
@@ -671,8 +702,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     request *r = &ctx->req;
     long long us = (long long)(monotonic_us() - ctx->started_us);
-    log_line("%s %s %d %zu %lldus %s%s", log_escape(r->arena, r->method_name, 16),
-             log_escape(r->arena, r->path, 512), r->status, r->resp_len, us,
+    char status[8] = "-";   /* no answer was sent */
+    if (r->status)
+        snprintf(status, sizeof status, "%d", r->status);
+    log_line("%s %s %s %zu %lldus %s%s", log_escape(r->arena, r->method_name, 16),
+             log_escape(r->arena, r->path, 512), status, r->resp_len, us,
              log_escape(r->arena, r->request_id, 64),
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
     track_set(ctx->track, TRACK_WAITING);
