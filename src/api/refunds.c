@@ -33,6 +33,8 @@
 #define REFUNDS_MAX 2000
 #define REFUND_MAX_LINES 500
 #define REFUNDS_MAX_LINES 10000
+/* The advisory lock of a customer's refund writes: this plus its id. */
+#define REFUNDS_LOCK (7210002LL << 32)
 
 /* ------------------------------------------------------------ lookups */
 
@@ -584,6 +586,8 @@ static record *validate_one_refund(request *r, bool partial)
     return rec;
 }
 
+static int lock_refund(request *r, int64_t *id);
+
 const resource refunds_resource = {
     .sc = &refund_schema,
     .table = "supplier_refunds",
@@ -595,6 +599,7 @@ const resource refunds_resource = {
     .filter = filter_refunds,
     .load = load_refunds,
     .update = update_refund,
+    .lock = lock_refund,
     .unique_error = "The fields shop_id, document_id must make a unique set.",
     .validate = validate_one_refund,
 };
@@ -616,15 +621,32 @@ static int validate_upload(request *r, void *ctx)
     return VIEW_ANSWERED;
 }
 
+/* A customer's refund writes take turns (PostgreSQL): an upload touches
+ * many refunds in its input's order, and two in opposite orders would
+ * otherwise wait for each other in a circle. */
+static int lock_refunds(request *r)
+{
+    return store_lock_key(r->db, REFUNDS_LOCK + r->customer_id);
+}
+
+static int lock_refund(request *r, int64_t *id)
+{
+    int rc = lock_refunds(r);
+    return rc < 0 ? rc : view_find(r, &refunds_resource, true, id);
+}
+
 static int apply_upload(request *r, void *ctx)
 {
     upload *u = ctx;
+    int rc = lock_refunds(r);
+    if (rc < 0)
+        return rc;
     record **latest = latest_documents(r, u->recs, u->n);
     int64_t created = 0, updated = 0;
     for (int i = 0; i < u->n; i++) {
         if (!latest[i])
             continue;
-        int rc = upsert_refund(r, latest[i]);
+        rc = upsert_refund(r, latest[i]);
         if (rc == STORE_UNIQUE)
             return view_unique_error(r, refunds_resource.unique_error);
         if (rc < 0)

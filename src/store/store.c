@@ -40,6 +40,18 @@ int store_begin_write(store *db) { return B(db)->begin_write(db); }
 int store_commit(store *db) { return B(db)->commit(db); }
 int store_rollback(store *db) { return B(db)->rollback(db); }
 int64_t store_changes(store *db) { return B(db)->changes(db); }
+
+int store_lock_key(store *db, int64_t key)
+{
+    if (store_kind_of(db) != STORE_POSTGRES)
+        return STORE_DONE;
+    store_stmt *st = store_prepare(db, "SELECT pg_advisory_xact_lock($1)");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, key);
+    int rc = store_exec_int(st, NULL);
+    return rc < 0 ? rc : STORE_DONE;
+}
 int64_t store_checkpoint(store *db, int64_t limit) { return B(db)->checkpoint(db, limit); }
 const char *store_backup(store *db, const char *path) { return B(db)->backup(db, path); }
 void store_bind_int(store_stmt *st, int idx, int64_t v) { BS(st)->bind_int(st, idx, v); }

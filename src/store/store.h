@@ -104,6 +104,11 @@ const char *store_col_text(store_stmt *st, int col, size_t *len);
  * before the transaction ends. */
 void store_reset(store_stmt *st);
 
+/* Take a lock named by `key` until the transaction ends (PostgreSQL: an
+ * advisory transaction lock; SQLite, whose writers take turns: nothing).
+ * For writes whose rows cannot be locked in one order beforehand. */
+int store_lock_key(store *db, int64_t key);
+
 /* Rows the last INSERT/UPDATE/DELETE of this connection changed. */
 int64_t store_changes(store *db);
 
