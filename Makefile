@@ -6,15 +6,19 @@
 #               and picks per second (scripts/bench-flows.py)
 #   make web    install web/'s npm packages (Swagger UI for /api/docs/, the
 #               OpenAPI validator of the tests); every build runs it first
+#   make fuzz   build-fuzz/ with clang (libFuzzer, ASan+UBSan), then every
+#               tests/fuzz target for FUZZ_SECONDS each (scripts/fuzz.sh)
 # Variables: JOBS (2), DB and LISTEN for `run`, SHARED (../shared), BENCH_ARGS
-# (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments).
+# (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments),
+# FUZZ_SECONDS (60, per target).
 .NOTPARALLEL:
-.PHONY: all deps web build release asan run test bench clean
+.PHONY: all deps web build release asan run test bench fuzz clean
 
 JOBS   ?= 2
 DB     ?= ./stockroom.db
 LISTEN ?= 127.0.0.1:8000
 SHARED ?= ../shared
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -49,5 +53,8 @@ bench: deps release
 	bash scripts/bench-tls.sh build-release/stockroom $(BENCH_ARGS)
 	/usr/bin/python3 scripts/bench-flows.py build-release/stockroom
 
+fuzz: deps
+	@FUZZ_SECONDS='$(FUZZ_SECONDS)' JOBS='$(JOBS)' bash scripts/fuzz.sh
+
 clean:
-	rm -rf build build-release build-asan
+	rm -rf build build-release build-asan build-fuzz
