@@ -105,6 +105,10 @@ for t in "${TARGETS[@]}"; do
     SUMMARY+=("$(printf '%-16s %6s s %12s runs  %s' "$t" "$ran" "${execs:-?}" "$result")")
 done
 
-echo "== fuzz: ${SECONDS_EACH}s per target"
+if [ "$SECONDS_EACH" = 0 ]; then
+    echo "== fuzz: each target's corpus, once"
+else
+    echo "== fuzz: ${SECONDS_EACH}s per target"
+fi
 printf '%s\n' "${SUMMARY[@]}"
 [ "$findings" = 0 ]
