@@ -12,11 +12,14 @@
 #               default sqlite,postgres; WAL_MINUTES of writes beside reads, default 0)
 #   make web    install web/'s npm packages (Swagger UI for /api/docs/, the
 #               OpenAPI validator of the tests); every build runs it first
+#   make fuzz   build-fuzz/ with clang (libFuzzer, ASan+UBSan), then every
+#               tests/fuzz target for FUZZ_SECONDS each (scripts/fuzz.sh)
 # Variables: JOBS (2), DB and LISTEN for `run`, SHARED (../shared), BENCH_ARGS
 # (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments),
-# HOSTILE_SERVE_ARGS (extra `stockroom serve` flags for `hostile`, from the environment).
+# HOSTILE_SERVE_ARGS (extra `stockroom serve` flags for `hostile`, from the environment),
+# FUZZ_SECONDS (60, per target).
 .NOTPARALLEL:
-.PHONY: all deps web build release asan run test bench bench-scale hostile clean
+.PHONY: all deps web build release asan run test bench bench-scale hostile fuzz clean
 
 JOBS   ?= 2
 DB     ?= ./stockroom.db
@@ -25,6 +28,7 @@ SHARED ?= ../shared
 ORDERS ?= 1000000
 SCALE_DB ?= sqlite,postgres
 WAL_MINUTES ?= 0
+FUZZ_SECONDS ?= 60
 
 all: build
 
@@ -66,5 +70,8 @@ bench-scale: deps release
 hostile: deps release
 	/usr/bin/python3 scripts/hostile.py build-release/stockroom
 
+fuzz: deps
+	@FUZZ_SECONDS='$(FUZZ_SECONDS)' JOBS='$(JOBS)' bash scripts/fuzz.sh
+
 clean:
-	rm -rf build build-release build-asan
+	rm -rf build build-release build-asan build-fuzz

@@ -10,6 +10,10 @@ set -euo pipefail
 PACKAGES=(
     # compiler, build system
     build-essential cmake pkg-config
+    # the libFuzzer build (make fuzz, and make test runs it briefly): clang,
+    # its runtimes (libclang_rt.fuzzer, asan, ubsan: not pulled in by clang
+    # without recommends) and llvm-symbolizer for readable sanitizer stacks
+    clang libclang-rt-14-dev llvm
     # libraries the server links
     libmicrohttpd-dev libgnutls28-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev libxml2-dev
     # callback deliveries (contract §8)

@@ -9,8 +9,10 @@
 # under a temp dir (log_path); UBSan (GCC's libubsan ignores log_path next to
 # ASan) writes to stderr, so every *.log under the run's TMPDIR (where the
 # suite keeps the server logs) is searched too. Any report fails the run and is
-# printed. Extra ctest arguments: CTEST_ARGS="-j2" etc. Ends with one summary
-# line.
+# printed. Extra ctest arguments: CTEST_ARGS="-j2" etc. Then every libFuzzer
+# target runs briefly (scripts/fuzz.sh, FUZZ_SECONDS each, 15 unless set; it
+# builds build-fuzz/ with clang itself): a finding fails the run. Ends with
+# one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -86,9 +88,14 @@ while IFS= read -r -d '' f; do
 done < <(find "$WORK/tmp-asan" -type f -name '*.log' -print0)
 [ "$reports" = 0 ] || sanitized=FAILED
 
-if [ "$plain" = ok ] && [ "$sanitized" = ok ]; then
-    echo "make test: PASSED (units + HTTP on SQLite and PostgreSQL, plain and under ASan+UBSan)"
+FUZZ_SECONDS=${FUZZ_SECONDS:-15}
+echo "== fuzz: every libFuzzer target for ${FUZZ_SECONDS}s"
+fuzz=ok
+FUZZ_SECONDS=$FUZZ_SECONDS bash scripts/fuzz.sh || fuzz=FAILED
+
+if [ "$plain" = ok ] && [ "$sanitized" = ok ] && [ "$fuzz" = ok ]; then
+    echo "make test: PASSED (units + HTTP on SQLite and PostgreSQL, plain and under ASan+UBSan; fuzz targets ${FUZZ_SECONDS}s each)"
     exit 0
 fi
-echo "make test: FAILED (plain build: $plain; ASan+UBSan build: $sanitized, $reports sanitizer report(s))"
+echo "make test: FAILED (plain build: $plain; ASan+UBSan build: $sanitized, $reports sanitizer report(s); fuzz: $fuzz)"
 exit 1

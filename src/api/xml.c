@@ -372,7 +372,7 @@ static void render_value(jw *out, json_object *v)
             put(out, "</list-item>");
         }
         break;
-    case json_type_object:
+    case json_type_object: {   /* the macro declares variables: clang wants them in a block */
         json_object_object_foreach(v, key, child) {
             jw_append(out, "<", 1);
             put_name(out, key);
@@ -383,6 +383,7 @@ static void render_value(jw *out, json_object *v)
             jw_append(out, ">", 1);
         }
         break;
+    }
     }
 }
 
