@@ -17,6 +17,7 @@
 #include "api/accounts.h"
 #include "api/api.h"
 #include "api/callbacks.h"
+#include "api/expiry.h"
 #include "api/import.h"
 #include "api/janitor.h"
 #include "api/tenants.h"
@@ -588,9 +589,10 @@ static int run_serve(int argc, char **argv)
     serve_api.db_url = serve_db;
     api_init(&serve_api);
     serve_janitor.db_url = serve_db;
-    if (callbacks_start(serve_db) < 0 || janitor_start(&serve_janitor) < 0)
+    if (callbacks_start(serve_db) < 0 || janitor_start(&serve_janitor) < 0 || expiry_start(serve_db) < 0)
         return 1;
     int rc = http_serve(&serve_cfg, &stockroom_app);
+    expiry_stop();
     janitor_stop();
     callbacks_stop();   /* a delivery in flight is abandoned: it stays queued */
     api_shutdown();

@@ -29,6 +29,8 @@
 #include <time.h>
 
 #include "api/json.h"
+#include "api/outbox.h"
+#include "core/arena.h"
 #include "core/datetime.h"
 #include "core/util.h"
 
@@ -36,62 +38,6 @@
 #define LEASE_US (30 * 1000000LL)    /* a claimed row is not due for this long */
 #define POLL_US (500 * 1000LL)
 #define URL_MAX 2048
-
-/* ------------------------------------------------------------ queueing */
-
-/* A random (version 4) UUID: the id a receiver drops repeats by. */
-static void new_uuid(char out[37])
-{
-    unsigned char b[16];
-    randombytes_buf(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-             b[14], b[15]);
-}
-
-int callback_enqueue(request *r, const char *deviceid, const char *nonce, int64_t qty,
-                     const char *stepnonce, bool *queued)
-{
-    *queued = false;
-    char id[37];
-    new_uuid(id);
-    jw w;
-    jw_init(&w, 256);
-    jw_obj(&w);
-    jw_key(&w, "id");
-    jw_cstr(&w, id);
-    jw_key(&w, "deviceid");
-    jw_cstr(&w, deviceid);
-    jw_key(&w, "acknack");
-    jw_cstr(&w, "ack");
-    jw_key(&w, "nonce");
-    jw_cstr(&w, nonce);
-    jw_key(&w, "qty");
-    jw_int(&w, qty);
-    if (stepnonce) {
-        jw_key(&w, "stepnonce");
-        jw_cstr(&w, stepnonce);
-    }
-    jw_obj_end(&w);
-    jw_append(&w, "", 1);   /* NUL-terminated, for binding */
-    /* the customer's url as it is now; no row when it has none */
-    store_stmt *st = store_prepare(r->db,
-        "INSERT INTO callbacks (customer_id, url, payload, attempts, next_attempt, created) "
-        "SELECT id, callback_url, $2, 0, $3, $3 FROM customers "
-        "WHERE id = $1 AND callback_url IS NOT NULL AND callback_url <> '' RETURNING id");
-    int rc = STORE_ERROR;
-    if (st) {
-        store_bind_int(st, 1, r->customer_id);
-        store_bind_str(st, 2, w.buf);
-        store_bind_int(st, 3, datetime_now());
-        rc = store_exec_int(st, NULL);
-    }
-    jw_free(&w);
-    *queued = rc == STORE_ROW;
-    return rc < 0 ? -1 : 0;
-}
 
 /* ------------------------------------------------------------ the url */
 
@@ -170,7 +116,8 @@ static void wait_for_work(int64_t us)
 }
 
 typedef struct claim {
-    int64_t id, attempts;
+    int64_t id, attempts, created;
+    bool get;              /* Big Block's URL form: a GET with no body */
     char *url, *payload;   /* malloc'ed */
 } claim;
 
@@ -179,7 +126,7 @@ typedef struct claim {
 #define CLAIM_SQL(LOCK)                                                                  \
     "UPDATE callbacks SET next_attempt = $2 WHERE id = (SELECT id FROM callbacks "      \
     "WHERE delivered IS NULL AND next_attempt <= $1 ORDER BY next_attempt, id LIMIT 1" LOCK ") " \
-    "AND delivered IS NULL AND next_attempt <= $1 RETURNING id, url, payload, attempts"
+    "AND delivered IS NULL AND next_attempt <= $1 RETURNING id, url, payload, attempts, created, method"
 
 /* Claim one due row: 1 claimed, 0 none due, -1 db error. A plain read
  * looks first, so an idle worker takes no write lock (and, on SQLite, costs
@@ -209,6 +156,8 @@ static int claim_due(store *db, claim *c)
             c->url = strdup(store_col_text(st, 1, NULL));
             c->payload = strdup(store_col_text(st, 2, NULL));
             c->attempts = store_col_int(st, 3);
+            c->created = store_col_int(st, 4);
+            c->get = strcmp(store_col_text(st, 5, NULL), "GET") == 0;
         }
         store_reset(st);
     }
@@ -282,9 +231,15 @@ static outcome deliver(CURL *curl, const claim *c, char *error, size_t size)
     char curl_error[CURL_ERROR_SIZE] = "";
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_error);
     curl_easy_setopt(curl, CURLOPT_URL, c->url);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, c->payload);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(c->payload));
+    arena *a = arena_new(1024);
+    if (c->get) {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else {
+        const char *body = callback_body(a, c->id, c->created, c->payload);
+        curl_easy_setopt(curl, CURLOPT_COPYPOSTFIELDS, body);
+    }
     CURLcode rc = curl_easy_perform(curl);
+    arena_free(a);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
     if (rc == CURLE_ABORTED_BY_CALLBACK)
         return ABANDONED;

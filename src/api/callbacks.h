@@ -22,16 +22,6 @@
 #include "http/request.h"
 #include "store/store.h"
 
-/*
- * Queue {"id", "deviceid", "acknack": "ack", "nonce", "qty"} (plus
- * "stepnonce" when not NULL) for r's customer's callback url as it is
- * now; nothing when the customer has none. *queued tells which. Runs in
- * the caller's write transaction: call callbacks_notify() after the
- * commit. 0 ok, -1 on a database error.
- */
-int callback_enqueue(request *r, const char *deviceid, const char *nonce, int64_t qty,
-                     const char *stepnonce, bool *queued);
-
 /* Wake this process's worker (a callback was queued and committed). */
 void callbacks_notify(void);
 

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "api/outbox.h"
+#include "api/respond.h"
 #include "api/views.h"
 #include "core/datetime.h"
 #include "store/store.h"
@@ -24,8 +26,8 @@ static bool choose_from(const char *const *choices, const char *in, size_t n, co
     return false;
 }
 
-const char *const command_choices[] = {"flash", "display", "pick", "kill", "off", NULL};
-const char *const step_command_choices[] = {"flash", "display", "pick", NULL};
+const char *const command_choices[] = {"flash", "display", "pick", "message", "kill", "off", NULL};
+const char *const step_command_choices[] = {"flash", "display", "pick", "message", NULL};
 
 bool choose_command(arena *a, const char *in, size_t n, const char **out)
 {
@@ -124,8 +126,8 @@ void command_from_record(const record *rec, const char *nonce_field, device_comm
         if (fields[k].kind == CF_QUANTITY)
             out->has_quantity = set;
     }
-    if (!*out->command)
-        out->command = "flash";
+    if (!*out->command || strcmp(out->command, "message") == 0)
+        out->command = "flash";   /* "message" is another name for flash (§8.1) */
 }
 
 bool command_is_kill(const device_command *c)
@@ -135,6 +137,9 @@ bool command_is_kill(const device_command *c)
 
 /* ------------------------------------------------------------ storing */
 
+/* A command is live until its expiry; one past it is the expiry worker's
+ * (expiry.c), which removes it and sends its nack, so no statement here
+ * touches it. */
 static int touch_device(request *r, int64_t device_row, int64_t now)
 {
     store_stmt *st = store_prepare(r->db, "UPDATE devices SET updated = $2 WHERE id = $1");
@@ -143,22 +148,35 @@ static int touch_device(request *r, int64_t device_row, int64_t now)
     store_bind_int(st, 1, device_row);
     store_bind_int(st, 2, now);
     int rc = store_exec_int(st, NULL);
+    if (rc < 0)
+        return rc;
+    outbox_device(r, device_row);
+    return VIEW_DONE;
+}
+
+/* Remove device_row's live commands: all (nonce NULL or ""), or those
+ * with this nonce. */
+static int remove_live(request *r, int64_t device_row, const char *nonce, int64_t now)
+{
+    bool guarded = nonce && *nonce;
+    store_stmt *st = store_prepare(r->db, guarded
+        ? "DELETE FROM device_commands WHERE device_ref = $1 AND (expires IS NULL OR expires > $2) AND nonce = $3"
+        : "DELETE FROM device_commands WHERE device_ref = $1 AND (expires IS NULL OR expires > $2)");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, device_row);
+    store_bind_int(st, 2, now);
+    if (guarded)
+        store_bind_str(st, 3, nonce);
+    int rc = store_exec_int(st, NULL);
     return rc < 0 ? rc : VIEW_DONE;
 }
 
 int command_kill(request *r, int64_t device_row, const char *nonce)
 {
-    bool guarded = nonce && *nonce;
-    store_stmt *st = store_prepare(r->db, guarded
-        ? "DELETE FROM device_commands WHERE device_ref = $1 AND nonce = $2"
-        : "DELETE FROM device_commands WHERE device_ref = $1");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_int(st, 1, device_row);
-    if (guarded)
-        store_bind_str(st, 2, nonce);
-    int rc = store_exec_int(st, NULL);
-    return rc < 0 ? rc : touch_device(r, device_row, datetime_now());
+    int64_t now = datetime_now();
+    int rc = remove_live(r, device_row, nonce, now);
+    return rc != VIEW_DONE ? rc : touch_device(r, device_row, now);
 }
 
 int command_remove(request *r, int64_t device_row, int64_t command_id)
@@ -169,21 +187,41 @@ int command_remove(request *r, int64_t device_row, int64_t command_id)
     store_bind_int(st, 1, command_id);
     store_bind_int(st, 2, device_row);
     int rc = store_exec_int(st, NULL);
-    return rc < 0 ? rc : touch_device(r, device_row, datetime_now());
+    if (rc < 0)
+        return rc;
+    if (store_changes(r->db) == 0)
+        return VIEW_RETRY;   /* expired and removed meanwhile: look again */
+    return touch_device(r, device_row, datetime_now());
+}
+
+int command_adjust(request *r, int64_t device_row, int64_t command_id, int delta)
+{
+    /* CASE rather than max()/GREATEST(): the same text on SQLite and PostgreSQL */
+    store_stmt *st = store_prepare(r->db,
+        "UPDATE device_commands SET quantity = CASE WHEN COALESCE(quantity, 0) + $3 < 0 THEN 0 "
+        "ELSE COALESCE(quantity, 0) + $3 END WHERE id = $1 AND device_ref = $2");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, command_id);
+    store_bind_int(st, 2, device_row);
+    store_bind_int(st, 3, delta);
+    int rc = store_exec_int(st, NULL);
+    if (rc < 0)
+        return rc;
+    if (store_changes(r->db) == 0)
+        return VIEW_RETRY;
+    return touch_device(r, device_row, datetime_now());
 }
 
 int command_show(request *r, int64_t device_row, device_command *c, const char *arrow, int64_t step_ref)
 {
     int64_t now = datetime_now();
     c->expires = c->seconds > 0 ? now + c->seconds * 1000000 : 0;
-    store_stmt *st = store_prepare(r->db, "DELETE FROM device_commands WHERE device_ref = $1");
-    if (!st)
-        return STORE_ERROR;
-    store_bind_int(st, 1, device_row);
-    int rc = store_exec_int(st, NULL);
-    if (rc < 0)
+    /* a nonce of a live command replaces that one; no nonce replaces them all */
+    int rc = remove_live(r, device_row, *c->nonce ? c->nonce : NULL, now);
+    if (rc != VIEW_DONE)
         return rc;
-    st = store_prepare(r->db,
+    store_stmt *st = store_prepare(r->db,
         "INSERT INTO device_commands (device_ref, customer_id, command, line1, line2, line3, line4, line5, "
         "color, arrow, sound, seconds, quantity, barcode, qrcode, icon, nonce, expires, step_ref, created) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)");
@@ -209,20 +247,45 @@ int command_show(request *r, int64_t device_row, device_command *c, const char *
     else
         store_bind_null(st, 4 + NFIELDS);
     store_bind_int(st, 5 + NFIELDS, now);
-    rc = store_exec_int(st, NULL);
-    return rc < 0 ? rc : touch_device(r, device_row, now);
+    if ((rc = store_exec_int(st, NULL)) < 0)
+        return rc;
+    if (*c->nonce) {   /* only a command with a nonce adds to the stack */
+        st = store_prepare(r->db, "SELECT count(*) FROM device_commands WHERE device_ref = $1 "
+                                  "AND (expires IS NULL OR expires > $2)");
+        if (!st)
+            return STORE_ERROR;
+        store_bind_int(st, 1, device_row);
+        store_bind_int(st, 2, now);
+        int64_t live = 0;
+        if ((rc = store_exec_int(st, &live)) != STORE_ROW)
+            return rc < 0 ? rc : STORE_ERROR;
+        if (live > COMMANDS_MAX)
+            return COMMAND_FULL;
+    }
+    return touch_device(r, device_row, now);
 }
 
-/* Clear the commands `where` names ($1 the customer, $2 its argument) and
- * touch the devices that showed them. */
+int command_full_answer(request *r)
+{
+    json_object *errors = json_object_new_object();
+    errors_add(errors, "non_field_errors", MSG_COMMANDS_FULL);
+    respond_validation(r, errors);
+    return VIEW_ANSWERED;
+}
+
+/* Remove the live commands `where` names ($1 the customer, $2 its
+ * argument, $3 now) and touch the devices that showed them. */
 static int clear_where(request *r, const char *where, bool text, const char *s, int64_t i)
 {
     int64_t now = datetime_now();
-    const char *touch = arena_printf(r->arena,
-        "UPDATE devices SET updated = $3 WHERE customer_id = $1 AND id IN "
-        "(SELECT device_ref FROM device_commands WHERE customer_id = $1 AND %s)", where);
-    const char *drop = arena_printf(r->arena, "DELETE FROM device_commands WHERE customer_id = $1 AND %s", where);
-    const char *sql[] = {touch, drop};
+    const char *sql[] = {
+        arena_printf(r->arena, "SELECT DISTINCT device_ref FROM device_commands WHERE customer_id = $1 "
+                               "AND (expires IS NULL OR expires > $3) AND %s ORDER BY 1", where),
+        arena_printf(r->arena, "DELETE FROM device_commands WHERE customer_id = $1 "
+                               "AND (expires IS NULL OR expires > $3) AND %s", where),
+    };
+    size_t n = 0, cap = 0;
+    int64_t *devices = NULL;
     for (int k = 0; k < 2; k++) {
         store_stmt *st = store_prepare(r->db, sql[k]);
         if (!st)
@@ -233,8 +296,18 @@ static int clear_where(request *r, const char *where, bool text, const char *s, 
         else
             store_bind_int(st, 2, i);
         store_bind_int(st, 3, now);
-        int rc = store_exec_int(st, NULL);
+        int rc;
+        while ((rc = store_step(st)) == STORE_ROW) {
+            devices = arena_grow(r->arena, devices, n, &cap, sizeof *devices);
+            devices[n++] = store_col_int(st, 0);
+        }
+        store_reset(st);
         if (rc < 0)
+            return rc;
+    }
+    for (size_t k = 0; k < n; k++) {
+        int rc = touch_device(r, devices[k], now);
+        if (rc != VIEW_DONE)
             return rc;
     }
     return VIEW_DONE;

@@ -8,10 +8,13 @@
  * travels typed: stored in device_commands' columns and shown from them,
  * never rebuilt as JSON and checked again.
  *
- * A device shows its newest live command (its `display`); a command with
- * seconds > 0 lives until its expiry. Showing a command replaces what the
- * device showed; kill/off clears it (with a nonce, only a command of that
- * nonce).
+ * A device holds a stack of live commands, newest on top (§8.1): its
+ * `display` is the top one. A command with a nonce no live command has is
+ * added on top; one with the nonce of a live command replaces it (on top);
+ * one without a nonce replaces them all. kill/off with a nonce removes the
+ * command of that nonce wherever it is, without one all of them. A command
+ * with seconds > 0 lives until its expiry, when the expiry worker
+ * (expiry.h) removes it and sends its nack.
  */
 #ifndef STOCKROOM_COMMANDS_H
 #define STOCKROOM_COMMANDS_H
@@ -25,6 +28,10 @@
 #include "store/store.h"
 
 #define INT32_LIMIT 2147483647
+#define COMMANDS_MAX 16   /* live commands a device holds */
+#define MSG_COMMANDS_FULL "A device holds at most 16 commands."
+/* command_show's answer when the device would hold more than COMMANDS_MAX */
+#define COMMAND_FULL 2
 
 typedef struct device_command {
     const char *command;        /* "flash", "display" or "pick" */
@@ -73,17 +80,24 @@ void command_from_record(const record *rec, const char *nonce_field, device_comm
 /* Is it kill/off (clears rather than shows)? */
 bool command_is_kill(const device_command *c);
 
-/* Show c on device `row` (of r's customer), in the request's transaction:
- * it replaces what the device showed. `arrow`, when not NULL, replaces the
+/* Show c on device `row` (of r's customer), in the request's transaction,
+ * by the stack's rules above. `arrow`, when not NULL, replaces the
  * command's own (a location alias's); step_ref is the sequence step it
- * shows (0: none). Sets c->expires. VIEW_DONE or a store error. */
+ * shows (0: none). Sets c->expires. VIEW_DONE, COMMAND_FULL (the caller
+ * answers, e.g. with command_full_answer()) or a store error. */
 int command_show(request *r, int64_t device_row, device_command *c, const char *arrow, int64_t step_ref);
-/* Clear what device `row` shows: everything, or (nonce non-empty) only a
- * command with that nonce. */
+/* The 400 of a device that would hold too many commands; VIEW_ANSWERED. */
+int command_full_answer(request *r);
+/* kill/off: remove device `row`'s live commands, all or (nonce non-empty)
+ * the one with that nonce. */
 int command_kill(request *r, int64_t device_row, const char *nonce);
-/* Remove one command (by its id) from device `row`. */
+/* Remove one command (by its id) from device `row`: VIEW_RETRY when it is
+ * gone already (it expired meanwhile). */
 int command_remove(request *r, int64_t device_row, int64_t command_id);
-/* Clear every command of r's customer with this nonce (abort). */
+/* Change one command's quantity by delta, never below 0 (null counts as
+ * 0): a press of up or down. VIEW_RETRY when it is gone already. */
+int command_adjust(request *r, int64_t device_row, int64_t command_id, int delta);
+/* Remove every live command of r's customer with this nonce (abort). */
 int commands_clear_nonce(request *r, const char *nonce);
 /* Clear every command showing a step of sequence `seq` (relaunch, delete);
  * step_ref > 0: only that step's. */

@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "api/commands.h"
+#include "api/outbox.h"
 #include "api/resources.h"
 #include "api/respond.h"
 #include "api/views.h"
@@ -56,7 +57,7 @@ static const field display_fields[] = {
 const schema display_schema = SCHEMA("Display", display_fields, NULL);
 
 enum { ST_A, ST_B, ST_C, ST_D, ST_E, ST_LOCATIONOVERRIDE, ST_QUANTITY, ST_ARROW, ST_BARCODE,
-       ST_QRCODE, ST_ICON };
+       ST_QRCODE, ST_ICON, ST_UNSOLICITEDNONCE };
 
 /* Statics: every field is also its devices column. */
 static const field static_fields[] = {
@@ -71,10 +72,12 @@ static const field static_fields[] = {
     [ST_BARCODE] = COMMAND_TEXT("barcode", 255),
     [ST_QRCODE] = COMMAND_TEXT("qrcode", 255),
     [ST_ICON] = COMMAND_TEXT("icon", 255),
+    /* the nonce of an idle press's call (§8.1); its column is unsolicitednonce */
+    [ST_UNSOLICITEDNONCE] = COMMAND_TEXT("unsolicitedNonce", 255),
 };
 const schema statics_schema = SCHEMA("Statics", static_fields, NULL);
 
-enum { DEV_DEVICE_ID, DEV_DEVICEID, DEV_LOCATION, DEV_STATICS, DEV_DISPLAY, DEV_UPDATED };
+enum { DEV_DEVICE_ID, DEV_DEVICEID, DEV_LOCATION, DEV_STATICS, DEV_DISPLAY, DEV_COMMANDS, DEV_UPDATED };
 
 static void check_device_id(validation *v, record *rec, json_object *errors);
 
@@ -85,6 +88,9 @@ static const field device_fields[] = {
     [DEV_LOCATION] = COMMAND_TEXT("location", 255),
     [DEV_STATICS] = {"statics", FIELD_NESTED, F_READ_ONLY, .child = &statics_schema},
     [DEV_DISPLAY] = {"display", FIELD_RAW_JSON, F_READ_ONLY | F_ALLOW_NULL, .child = &display_schema},
+    /* every live command, newest (the display) first: a list of Display */
+    [DEV_COMMANDS] = {"commands", FIELD_RAW_JSON, F_READ_ONLY, .child = &display_schema,
+                      .max_items = COMMANDS_MAX},
     [DEV_UPDATED] = {"updated", FIELD_DATETIME, F_READ_ONLY},
 };
 const schema device_schema = SCHEMA("Device", device_fields, check_device_id);
@@ -114,20 +120,16 @@ static void check_device_id(validation *v, record *rec, json_object *errors)
 #define DEVICE_COLUMNS                                                                  \
     "SELECT d.id, d.device_id, d.location, d.statica, d.staticb, d.staticc, d.staticd, " \
     "d.statice, d.locationoverride, d.quantity, d.arrow, d.barcode, d.qrcode, d.icon, "  \
-    "d.updated, " COMMAND_COLUMNS " FROM devices d "                                    \
-    "LEFT JOIN device_commands c ON c.id = (SELECT max(id) FROM device_commands "       \
-    "WHERE device_ref = d.id AND (expires IS NULL OR expires > $%d)) "
-#define DEVICE_FIRST_COMMAND_COLUMN 15
+    "d.unsolicitednonce, d.updated FROM devices d "
 
-/* One row of DEVICE_COLUMNS to a device record. */
-static record *device_from_row(request *r, store_stmt *st)
+/* One row of DEVICE_COLUMNS to a device record (its commands come after). */
+static void device_from_row(request *r, store_stmt *st, value *dev)
 {
     arena *a = r->arena;
-    record *dev = record_new(a, &device_schema);
-    value_from_text(a, st, 1, &dev->v[DEV_DEVICE_ID]);
-    dev->v[DEV_DEVICE_ID].i = store_col_int(st, 0);
-    dev->v[DEV_DEVICEID] = dev->v[DEV_DEVICE_ID];
-    value_from_text(a, st, 2, &dev->v[DEV_LOCATION]);
+    value_from_text(a, st, 1, &dev[DEV_DEVICE_ID]);
+    dev[DEV_DEVICE_ID].i = store_col_int(st, 0);
+    dev[DEV_DEVICEID] = dev[DEV_DEVICE_ID];
+    value_from_text(a, st, 2, &dev[DEV_LOCATION]);
     record *statics = record_new(a, &statics_schema);
     for (int k = 0; k < statics_schema.nfields; k++) {
         if (k == ST_QUANTITY)
@@ -135,40 +137,90 @@ static record *device_from_row(request *r, store_stmt *st)
         else
             value_from_text(a, st, 3 + k, &statics->v[k]);
     }
-    dev->v[DEV_STATICS].state = VALUE_SET;
-    dev->v[DEV_STATICS].items = statics;
-    dev->v[DEV_STATICS].nitems = 1;
-    value_set_int(&dev->v[DEV_UPDATED], store_col_int(st, 14));
-    device_command shown;
-    if (command_from_row(a, st, DEVICE_FIRST_COMMAND_COLUMN, &shown)) {
-        jw w;
-        jw_init(&w, 512);
-        command_render(&w, &shown);
-        value_set_text(&dev->v[DEV_DISPLAY], arena_strndup(a, w.buf, w.len), w.len);
-        jw_free(&w);
-    } else {
-        value_set_null(&dev->v[DEV_DISPLAY]);
+    dev[DEV_STATICS].state = VALUE_SET;
+    dev[DEV_STATICS].items = statics;
+    dev[DEV_STATICS].nitems = 1;
+    value_set_int(&dev[DEV_UPDATED], store_col_int(st, 3 + statics_schema.nfields));
+    value_set_null(&dev[DEV_DISPLAY]);
+    value_set_text(&dev[DEV_COMMANDS], "[]", 2);
+}
+
+static void finish_commands(request *r, record *dev, jw *list)
+{
+    jw_arr_end(list);
+    value_set_text(&dev->v[DEV_COMMANDS], arena_strndup(r->arena, list->buf, list->len), list->len);
+    jw_free(list);
+}
+
+/* The live commands of the devices read, newest first: one query for all
+ * of them (their row ids are the database's integers, written into the
+ * statement). */
+static int load_commands(request *r, record_vec *devs, int first)
+{
+    int n = devs->n - first;
+    if (n <= 0)
+        return 0;
+    jw sql;
+    jw_init(&sql, 256);
+    const char *head = "SELECT c.device_ref, " COMMAND_COLUMNS " FROM device_commands c WHERE "
+                       "(c.expires IS NULL OR c.expires > $1) AND c.device_ref IN (";
+    jw_append(&sql, head, strlen(head));
+    for (int i = 0; i < n; i++) {
+        char id[24];
+        int len = snprintf(id, sizeof id, "%s%lld", i ? "," : "",
+                           (long long)devs->items[first + i].v[DEV_DEVICE_ID].i);
+        jw_append(&sql, id, (size_t)len);
     }
-    return dev;
+    const char *tail = ") ORDER BY c.device_ref, c.id DESC";
+    jw_append(&sql, tail, strlen(tail) + 1);
+    store_stmt *st = store_prepare(r->db, sql.buf);
+    jw_free(&sql);
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, datetime_now());
+    int rc, at = -1;
+    int64_t device = -1;
+    jw list;
+    while ((rc = store_step(st)) == STORE_ROW) {
+        device_command c;
+        command_from_row(r->arena, st, 1, &c);
+        if (store_col_int(st, 0) != device) {   /* a device's first row: its display */
+            if (at >= 0)
+                finish_commands(r, &devs->items[at], &list);
+            device = store_col_int(st, 0);
+            for (at = first; at < devs->n && devs->items[at].v[DEV_DEVICE_ID].i != device; at++)
+                ;
+            jw w;
+            jw_init(&w, 512);
+            command_render(&w, &c);
+            value_set_text(&devs->items[at].v[DEV_DISPLAY], arena_strndup(r->arena, w.buf, w.len), w.len);
+            jw_free(&w);
+            jw_init(&list, 1024);
+            jw_arr(&list);
+        }
+        command_render(&list, &c);
+    }
+    store_reset(st);
+    if (at >= 0)
+        finish_commands(r, &devs->items[at], &list);
+    return rc < 0 ? rc : 0;
 }
 
 static int load_devices(request *r, const selection *sel, record_vec *out)
 {
-    sql_params params = sel->params;
-    int now = sql_int(&params, datetime_now());
-    store_stmt *st = store_prepare(r->db, arena_printf(r->arena, DEVICE_COLUMNS "WHERE %s ORDER BY %s", now,
+    int first = out->n;
+    store_stmt *st = store_prepare(r->db, arena_printf(r->arena, DEVICE_COLUMNS "WHERE %s ORDER BY %s",
                                                        sel->where, sel->order_by ? sel->order_by : "d.id"));
     if (!st)
         return STORE_ERROR;
-    sql_bind(st, &params);
+    sql_bind(st, &sel->params);
     int rc;
-    while ((rc = store_step(st)) == STORE_ROW) {
-        record *dev = device_from_row(r, st);
-        value *v = record_vec_push(r->arena, out, &device_schema);
-        memcpy(v, dev->v, sizeof(value) * (size_t)device_schema.nfields);
-    }
+    while ((rc = store_step(st)) == STORE_ROW)
+        device_from_row(r, st, record_vec_push(r->arena, out, &device_schema));
     store_reset(st);
-    return rc < 0 ? rc : out->n;
+    if (rc < 0 || (rc = load_commands(r, out, first)) < 0)
+        return rc;
+    return out->n;
 }
 
 int device_lookup(request *r, const char *device_id, size_t n, int64_t *id)
@@ -201,7 +253,23 @@ static int register_device(request *r, record **rec, int64_t *id)
     if (!stored)
         return rc < 0 ? rc : STORE_ERROR;
     *rec = stored;
+    outbox_device(r, *id);
     return VIEW_DONE;
+}
+
+/* DELETE: the device's row (its commands and aliases go with it; items
+ * pointing at it get device null), and the streams are told. */
+static int unregister_device(request *r, int64_t id)
+{
+    store_stmt *st = store_prepare(r->db, "DELETE FROM devices WHERE id = $1 RETURNING device_id");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, id);
+    int rc = store_step(st);
+    if (rc == STORE_ROW)
+        outbox_device_gone(r, id, store_col_text(st, 0, NULL));
+    store_reset(st);
+    return rc < 0 ? rc : VIEW_DONE;
 }
 
 static const char *device_location(request *r, int64_t id, const record *rec)
@@ -219,6 +287,7 @@ const resource devices_resource = {
     .key_sql = "(SELECT id FROM devices WHERE customer_id = $1 AND device_id = $2)",
     .load = load_devices,
     .create = register_device,
+    .destroy = unregister_device,
     .unique_error = "The fields device_id, voodoo_customer must make a unique set.",
     .location = device_location,
 };
@@ -286,7 +355,10 @@ static int apply_statics(request *r, int64_t device_row, const record *statics)
             store_bind_str(st, param++, v->s);
     }
     int rc = store_exec_int(st, NULL);
-    return rc < 0 ? rc : VIEW_DONE;
+    if (rc < 0)
+        return rc;
+    outbox_device(r, device_row);
+    return VIEW_DONE;
 }
 
 /* `arrow`: a location alias's arrow for a command (NULL: the command's). */
@@ -320,6 +392,8 @@ static int apply_one(request *r, void *ctx)
     int rc = view_object(r, &devices_resource, true, &id);
     if (rc == VIEW_DONE)
         rc = apply_change(r, id, ctx, NULL);
+    if (rc == COMMAND_FULL)
+        return command_full_answer(r);
     return rc != VIEW_DONE ? rc : view_respond_one(r, &devices_resource, 200, id);
 }
 
@@ -462,6 +536,21 @@ static int by_row(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The 400 of a bulk whose entry `at` would overfill a device: errors
+ * aligned to the input, {} for the others. */
+static int full_at(request *r, int n, int at)
+{
+    json_object *errors = json_object_new_array();
+    for (int i = 0; i < n; i++) {
+        json_object *e = json_object_new_object();
+        if (i == at)
+            errors_add(e, "non_field_errors", MSG_COMMANDS_FULL);
+        json_object_array_add(errors, e);
+    }
+    respond_validation(r, errors);
+    return VIEW_ANSWERED;
+}
+
 static int apply_bulk(request *r, void *ctx)
 {
     bulk *b = ctx;
@@ -490,6 +579,8 @@ static int apply_bulk(request *r, void *ctx)
     for (int i = 0; i < b->n; i++)
         for (int k = 0; k < b->ntargets[i]; k++) {
             int rc = apply_change(r, b->targets[i][k].row, &b->changes[i], b->targets[i][k].arrow);
+            if (rc == COMMAND_FULL)
+                return full_at(r, b->n, i);
             if (rc != VIEW_DONE)
                 return rc;
         }

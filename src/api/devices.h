@@ -7,6 +7,7 @@
 #ifndef STOCKROOM_DEVICES_H
 #define STOCKROOM_DEVICES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,10 @@ typedef struct device_target {
  * and those a location alias of that name points at: how many (targets in
  * the arena, by row id, each once), or a store error. */
 int devices_at_location(request *r, const char *location, device_target **out);
+
+/* Queue a device callback (picks.c): {"deviceid", "acknack", "nonce",
+ * "qty" (null when !has_qty)} plus "stepnonce" when not NULL. */
+void device_callback(request *r, const char *deviceid, const char *acknack, const char *nonce, bool has_qty,
+                     int64_t qty, const char *stepnonce);
 
 #endif

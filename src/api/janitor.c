@@ -3,9 +3,6 @@
  */
 #include "api/janitor.h"
 
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +11,7 @@
 
 #include "core/datetime.h"
 #include "core/util.h"
+#include "core/worker.h"
 #include "store/store.h"
 
 /* What goes: a table, and the rows (by id) of it past `$1`, oldest first,
@@ -26,6 +24,9 @@ static const struct {
     {"delivered callbacks", /* callbacks_delivered */
      "DELETE FROM callbacks WHERE id IN (SELECT id FROM callbacks WHERE delivered IS NOT NULL "
      "AND delivered < $1 ORDER BY delivered LIMIT $2)", true},
+    {"streamed events", /* events_created: kept as long as delivered callbacks */
+     "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE created < $1 ORDER BY created LIMIT $2)",
+     true},
     {"expired sessions", /* sessions_expires */
      "DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires < $1 ORDER BY expires LIMIT $2)",
      false},
@@ -34,14 +35,9 @@ static const struct {
      "ORDER BY refresh_expires LIMIT $2)", false},
 };
 
-static struct {
-    pthread_t thread;
-    bool running;
-    janitor_config cfg;
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    atomic_bool stopping;
-} janitor = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
+static void run_janitor(worker *w);
+static worker janitor = WORKER_INIT("janitor", run_janitor);
+static janitor_config config;
 
 /* One batch: rows deleted, or -1. */
 static int batch(store *db, const char *sql, int64_t before)
@@ -81,7 +77,7 @@ int64_t janitor_pass(store *db, const janitor_config *cfg)
                 struct timespec pause = {0, 20 * 1000000};
                 nanosleep(&pause, NULL);
             }
-        } while (n == JANITOR_BATCH && !atomic_load(&janitor.stopping));
+        } while (n == JANITOR_BATCH && !worker_stopping(&janitor));
         if (removed)
             log_line("janitor: removed %lld %s", (long long)removed, chores[i].what);
         total += removed;
@@ -92,61 +88,31 @@ int64_t janitor_pass(store *db, const janitor_config *cfg)
     return total;
 }
 
-static void *run_janitor(void *unused)
+static void run_janitor(worker *w)
 {
     store *db = NULL;
-    pthread_mutex_lock(&janitor.lock);
-    while (!atomic_load(&janitor.stopping)) {
-        pthread_mutex_unlock(&janitor.lock);
+    while (!worker_stopping(w)) {
         if (!db) {
             char *err = NULL;
-            if (!(db = store_open(janitor.cfg.db_url, &err))) {
+            if (!(db = store_open(config.db_url, &err))) {
                 log_line("janitor: database: %s", err ? err : "cannot open");
                 free(err);
             }
         }
         if (db)
-            janitor_pass(db, &janitor.cfg);
-        pthread_mutex_lock(&janitor.lock);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += JANITOR_PERIOD_S;
-        if (!atomic_load(&janitor.stopping))
-            pthread_cond_timedwait(&janitor.wake, &janitor.lock, &until);
+            janitor_pass(db, &config);
+        worker_wait(w, JANITOR_PERIOD_S * 1000000LL);
     }
-    pthread_mutex_unlock(&janitor.lock);
     store_close(db);
-    return NULL;
 }
 
 int janitor_start(const janitor_config *cfg)
 {
-    janitor.cfg = *cfg;
-    atomic_store(&janitor.stopping, false);
-    /* the stop signals belong to the main thread */
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    int rc = pthread_create(&janitor.thread, NULL, run_janitor, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        fprintf(stderr, "stockroom: cannot start the janitor\n");
-        return -1;
-    }
-    janitor.running = true;
-    return 0;
+    config = *cfg;
+    return worker_start(&janitor);
 }
 
 void janitor_stop(void)
 {
-    if (!janitor.running)
-        return;
-    pthread_mutex_lock(&janitor.lock);
-    atomic_store(&janitor.stopping, true);
-    pthread_cond_signal(&janitor.wake);
-    pthread_mutex_unlock(&janitor.lock);
-    pthread_join(janitor.thread, NULL);
-    janitor.running = false;
+    worker_stop(&janitor);
 }

@@ -110,7 +110,7 @@ static int apply_launch(request *r, void *ctx)
             return ntargets;
         for (int k = 0; k < ntargets; k++)
             if ((rc = command_show(r, targets[k].row, &c, targets[k].arrow, 0)) != VIEW_DONE)
-                return rc;
+                return rc == COMMAND_FULL ? command_full_answer(r) : rc;
     }
     if ((rc = set_status(r, id, n ? "launched" : "complete", false)) != VIEW_DONE)
         return rc;

@@ -206,8 +206,11 @@ static json_object *field_property(doc *d, const field *f)
     case FIELD_URL:
         p = string_of("uri");
         break;
-    case FIELD_RAW_JSON:
-        p = f->child ? ref_with(schema_ref(component_for(d, f->child, false)), more, nullable) : jobj();
+    case FIELD_RAW_JSON:   /* max_items: a list of child */
+        if (f->child && f->max_items)
+            p = array_of(schema_ref(component_for(d, f->child, false)));
+        else
+            p = f->child ? ref_with(schema_ref(component_for(d, f->child, false)), more, nullable) : jobj();
         break;
     }
     if (!p)
@@ -993,18 +996,10 @@ void describe_root(doc *d, const route *rt, json_object *item)
     for (int i = 0; i < api_nroutes; i++) {
         const route *list = &api_routes[i];
         /* the lists under this root: /api/ has both APIs', /api/v1/ the retail one's */
-        if (list->kind != VIEW_LIST || !list->get ||
+        if (list->kind != VIEW_LIST || !list->get || !list->root ||
             strncmp(list->pattern, rt->pattern, strlen(rt->pattern)) != 0)
             continue;
-        /* the list's name is its last segment: "/api/v1/supplier-refunds/" → supplier-refunds */
-        size_t n = strlen(list->pattern);
-        while (n && list->pattern[n - 1] == '/')
-            n--;
-        size_t start = n;
-        while (start && list->pattern[start - 1] != '/')
-            start--;
-        char name[64];
-        snprintf(name, sizeof name, "%.*s", (int)(n - start), list->pattern + start);
+        const char *name = list->root;   /* the name the root lists it under */
         put(props, name, string_of("uri"));
         push(required, jstr(name));
     }

@@ -91,6 +91,8 @@ static int show_path(request *r, void *ctx)
     if (rc == VIEW_DONE)
         rc = command_is_kill(&p->command) ? command_kill(r, device, p->command.nonce)
                                           : command_show(r, device, &p->command, NULL, 0);
+    if (rc == COMMAND_FULL)
+        return command_full_answer(r);
     return rc != VIEW_DONE ? rc : view_respond_one(r, &devices_resource, 200, device);
 }
 

@@ -22,8 +22,9 @@ int device_apply(request *r);
 int devices_bulk(request *r);
 
 /* picks.c — §8 */
-extern const schema ack_schema;
+extern const schema ack_schema, press_schema;
 int device_ack(request *r);
+int device_press(request *r);
 
 /* catalog.c — §4.1 */
 extern const schema shop_schema, supplier_schema, product_schema;

@@ -48,6 +48,15 @@ const route api_routes[] = {
      .describe = describe_launch},
     {"/api/orders/{order}/abort/", "Order Abort", NULL, .post = order_abort, .flags = ROUTE_XML,
      .describe = describe_launch},
+    /* the singular names Big Block's documents and clients use (§8.1) */
+    {"/api/order/", "Order List", NULL, .get = view_list, .post = view_create, .flags = ROUTE_XML,
+     .resource = &orders_resource, .kind = VIEW_LIST, .list = &orders_query},
+    {"/api/order/{order}/", "Order Instance", NULL, .get = view_retrieve, .put = view_put, .patch = view_patch,
+     .del = view_destroy, .flags = ROUTE_XML, .resource = &orders_resource, .kind = VIEW_DETAIL},
+    {"/api/order/{order}/launch/", "Order Launch", NULL, .post = order_launch, .flags = ROUTE_XML,
+     .describe = describe_launch},
+    {"/api/order/{order}/abort/", "Order Abort", NULL, .post = order_abort, .flags = ROUTE_XML,
+     .describe = describe_launch},
     {"/api/items/{id}/", "Item Instance", NULL, .get = view_retrieve, .put = view_put, .patch = view_patch,
      .flags = ROUTE_XML, .resource = &items_resource, .kind = VIEW_DETAIL},
     {"/api/device/", "Device List", NULL, .get = view_list, .post = view_create, .flags = ROUTE_XML,
@@ -56,6 +65,8 @@ const route api_routes[] = {
      .put = device_apply, .del = view_destroy, .flags = ROUTE_XML, .resource = &devices_resource,
      .kind = VIEW_DETAIL, .output = &device_schema, .input_alt = &statics_schema},
     {"/api/device/{device_id}/ack/", "Device Ack", &ack_schema, .post = device_ack,
+     .flags = ROUTE_XML, .output = &device_schema},
+    {"/api/device/{device_id}/press/", "Device Press", &press_schema, .post = device_press,
      .flags = ROUTE_XML, .output = &device_schema},
     {"/api/devices/", "Devices", &display_schema, .post = devices_bulk,
      .flags = ROUTE_XML, .kind = VIEW_BULK, .output = &device_schema, .input_alt = &statics_schema,
@@ -98,6 +109,9 @@ const route api_routes[] = {
 
     /* This API described: the OpenAPI document, and a page to read and try it */
     {"/api/schema/", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
+    /* ... under the names Big Block's documents give it (§8.1) */
+    {"/orders/openapi.json", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
+    {"/sequence/openapi.json", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
 
     {"/api/docs/", NULL, NULL, .get = docs_page, .flags = ROUTE_RAW, .describe = describe_docs},
     {"/api/docs/{asset}", NULL, NULL, .get = docs_file, .flags = ROUTE_RAW, .describe = describe_docs_asset},

@@ -29,6 +29,7 @@
 #include "api/api.h"
 #include "api/commands.h"
 #include "api/devices.h"
+#include "api/outbox.h"
 #include "api/resources.h"
 #include "api/respond.h"
 #include "api/views.h"
@@ -184,9 +185,21 @@ static int light_step(request *r, int64_t step_id, const record *step)
     return VIEW_DONE;
 }
 
+static int set_status(request *r, int64_t seq_id, const char *status)
+{
+    store_stmt *st = store_prepare(r->db, "UPDATE sequences SET status = $2, modified = $3 WHERE id = $1");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, seq_id);
+    store_bind_str(st, 2, status);
+    store_bind_int(st, 3, datetime_now());
+    int rc = store_exec_int(st, NULL);
+    return rc < 0 ? rc : VIEW_DONE;
+}
+
 /* Light the pending group with the lowest order; when none is left the
- * sequence is completed. */
-static int light_next_group(request *r, int64_t seq_id)
+ * sequence is completed (*completed, when not NULL, says so). */
+static int light_next_group(request *r, int64_t seq_id, bool *completed)
 {
     store_stmt *st = store_prepare(r->db,
         "SELECT st.id, " STEP_COLUMNS " FROM sequence_steps st WHERE st.sequence_id = $1 AND st.state = 'pending' "
@@ -213,23 +226,44 @@ static int light_next_group(request *r, int64_t seq_id)
             return STORE_ERROR;
         store_bind_int(st, 1, ids[i]);
         if ((rc = store_exec_int(st, NULL)) < 0 || (rc = light_step(r, ids[i], &steps.items[i])) != VIEW_DONE)
-            return rc < 0 ? rc : STORE_ERROR;
+            return rc < 0 || rc == COMMAND_FULL ? rc : STORE_ERROR;
     }
-    st = store_prepare(r->db, "UPDATE sequences SET status = $2, modified = $3 WHERE id = $1");
+    if (completed)
+        *completed = steps.n == 0;
+    return set_status(r, seq_id, steps.n ? "in-progress" : "completed");
+}
+
+/* The callback of a completed sequence (§8.1). */
+static int completion_callback(request *r, int64_t seq_id)
+{
+    store_stmt *st = store_prepare(r->db, "SELECT nonce FROM sequences WHERE id = $1");
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, seq_id);
-    store_bind_str(st, 2, steps.n ? "in-progress" : "completed");
-    store_bind_int(st, 3, datetime_now());
-    rc = store_exec_int(st, NULL);
+    int rc = store_step(st);
+    if (rc == STORE_ROW) {
+        jw w;
+        jw_init(&w, 128);
+        jw_obj(&w);
+        jw_key(&w, "acknack");
+        jw_cstr(&w, "ack");
+        jw_key(&w, "nonce");
+        jw_cstr(&w, store_col_text(st, 0, NULL));
+        jw_key(&w, "sequence");
+        jw_int(&w, seq_id);
+        jw_obj_end(&w);
+        jw_append(&w, "", 1);
+        outbox_callback(r, CALLBACK_DEVICE, w.buf, NULL, NULL);
+        jw_free(&w);
+    }
+    store_reset(st);
     return rc < 0 ? rc : VIEW_DONE;
 }
 
-int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce)
+int sequence_step_done(request *r, int64_t step_ref)
 {
-    *stepnonce = NULL;
     store_stmt *st = store_prepare(r->db,
-        "SELECT st.sequence_id, st.step_order, st.state, st.stepnonce FROM sequence_steps st "
+        "SELECT st.sequence_id, st.step_order, st.state FROM sequence_steps st "
         "JOIN sequences q ON q.id = st.sequence_id WHERE st.id = $1 AND q.customer_id = $2");
     if (!st)
         return STORE_ERROR;
@@ -242,7 +276,6 @@ int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce)
         seq_id = store_col_int(st, 0);
         group = store_col_int(st, 1);
         lit = strcmp(store_col_text(st, 2, NULL), "lit") == 0;
-        *stepnonce = arena_strdup(r->arena, store_col_text(st, 3, NULL));
     }
     store_reset(st);
     if (rc != STORE_ROW)
@@ -267,7 +300,12 @@ int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce)
     store_bind_int(st, 2, group);
     if ((rc = store_exec_int(st, &open_steps)) != STORE_ROW)
         return rc < 0 ? rc : STORE_ERROR;
-    return open_steps ? VIEW_DONE : light_next_group(r, seq_id);
+    if (open_steps)
+        return VIEW_DONE;
+    bool completed = false;
+    if ((rc = light_next_group(r, seq_id, &completed)) != VIEW_DONE)
+        return rc;
+    return completed ? completion_callback(r, seq_id) : VIEW_DONE;
 }
 
 /* ------------------------------------------------------------ the resource */
@@ -386,19 +424,23 @@ const resource sequences_resource = {
     .location = sequence_location,
 };
 
-/* GET /api/launchsequence/{id}/: start over and light the first group. */
+/* GET /api/launchsequence/{id}/: a sequence in progress lights its lit
+ * group's unacknowledged steps again (one stalled by an expiry goes on);
+ * any other starts over and lights its first group. */
 static int apply_launch(request *r, void *ctx)
 {
     int64_t id;
     int rc = view_object(r, &sequences_resource, true, &id);
     if (rc != VIEW_DONE || (rc = commands_clear_steps(r, id, 0)) != VIEW_DONE)
         return rc;
-    store_stmt *st = store_prepare(r->db, "UPDATE sequence_steps SET state = 'pending' WHERE sequence_id = $1");
+    store_stmt *st = store_prepare(r->db,
+        "UPDATE sequence_steps SET state = 'pending' WHERE sequence_id = $1 AND (state = 'lit' OR "
+        "(SELECT status FROM sequences WHERE id = $1) <> 'in-progress')");
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, id);
-    if ((rc = store_exec_int(st, NULL)) < 0 || (rc = light_next_group(r, id)) != VIEW_DONE)
-        return rc < 0 ? rc : STORE_ERROR;
+    if ((rc = store_exec_int(st, NULL)) < 0 || (rc = light_next_group(r, id, NULL)) != VIEW_DONE)
+        return rc == COMMAND_FULL ? command_full_answer(r) : rc < 0 ? rc : STORE_ERROR;
     return view_respond_one(r, &sequences_resource, 200, id);
 }
 

@@ -17,11 +17,13 @@ extern const resource sequences_resource;
 
 /*
  * The command showing sequence step `step_ref` was acknowledged: mark the
- * step done and, when its whole group is done, light the next group (or
- * complete the sequence). Runs inside the request's transaction, with the
- * sequence's row locked by the caller. *stepnonce gets the step's
- * stepnonce (arena) for the callback, or NULL. VIEW_DONE or a store error.
+ * step done and, when its whole group is done, light the next group — or,
+ * after the last, complete the sequence and queue its callback {"acknack":
+ * "ack", "nonce": <the sequence's nonce>, "sequence": <its id>}. Runs
+ * inside the request's transaction, with the sequence's row locked by the
+ * caller. VIEW_DONE, COMMAND_FULL (a device of the next group is full) or
+ * a store error.
  */
-int sequence_step_done(request *r, int64_t step_ref, const char **stepnonce);
+int sequence_step_done(request *r, int64_t step_ref);
 
 #endif

@@ -4,12 +4,15 @@
  */
 #include "api/views.h"
 
+#include "api/outbox.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "api/api.h"
+#include "api/outbox.h"
 #include "api/respond.h"
 #include "core/util.h"
 
@@ -258,18 +261,23 @@ int view_write(request *r, view_step prepare, view_step apply, void *ctx)
             if (rc != VIEW_DONE)
                 return rc < 0 ? rc : VIEW_DONE;
         }
+        outbox_reset(r);
         int rc = store_begin_write(r->db);
         if (rc >= 0) {
             rc = apply(r, ctx);
             if (rc >= 0 && r->status == 0)
                 rc = STORE_ERROR;   /* a view that made no answer: a bug, never committed */
-            else if (rc >= 0 && r->status < 400)
+            else if (rc >= 0 && r->status < 400 && (rc = outbox_flush(r)) >= 0)
                 rc = store_commit(r->db);
             else if (rc >= 0)
                 store_rollback(r->db);
         }
-        if (rc >= 0)
+        if (rc >= 0) {
+            if (r->status < 400)
+                outbox_committed(r);
+            outbox_reset(r);
             return VIEW_DONE;
+        }
         const char *why = arena_strdup(r->arena, store_errmsg(r->db));
         store_rollback(r->db);
         discard_answer(r, nheaders);

@@ -84,6 +84,7 @@ typedef struct request {
     bool browsable;             /* format api: answer HTML */
     bool xml;                   /* format xml: answer XML (api/xml.h) */
     struct json_object *input;  /* the parsed body (POST/PUT/PATCH); {} when empty */
+    struct outbox *outbox;      /* callbacks and events a write noted (api/outbox.h) */
 
     /* ---- authentication result (api layer) */
     int64_t customer_id;        /* 0: not authenticated */

@@ -360,6 +360,34 @@
     COUNT_TRIGGERS_PG("suppliers") COUNT_TRIGGERS_PG("products")                \
     COUNT_TRIGGERS_PG("supplier_refunds")
 
+/* V7: the closed loop (contract §8.1, §8.2). A customer's callback
+ * settings: which families it is sent (a comma list of "device",
+ * "orders"), Big Block's legacy URL form, the Authorization header value
+ * sent with each callback and the secret callbacks are signed with. A
+ * callback's method: GET for the legacy form (its url is then the whole
+ * url), else POST. Since V7 a callback's payload holds the JSON members
+ * after "id" and "created", which are added when it is sent (the id is the
+ * row's, so it increases with created); a payload starting with "{" is a
+ * body queued by an earlier version, sent as it is. A device's
+ * unsolicitedNonce static. `events`: what GET /api/events/ streams, one row
+ * a device change or queued callback, in the writing transaction. */
+#define V7(ID, TEXT)                                                            \
+    "ALTER TABLE customers ADD COLUMN callback_events " TEXT " NOT NULL DEFAULT 'device';" \
+    "ALTER TABLE customers ADD COLUMN callback_legacy INTEGER NOT NULL DEFAULT 0;" \
+    "ALTER TABLE customers ADD COLUMN callback_auth " TEXT ";"                  \
+    "ALTER TABLE customers ADD COLUMN callback_secret " TEXT ";"                \
+    "ALTER TABLE callbacks ADD COLUMN method " TEXT " NOT NULL DEFAULT 'POST';" \
+    "CREATE INDEX callbacks_customer_due ON callbacks (customer_id, next_attempt) WHERE delivered IS NULL;" \
+    "ALTER TABLE devices ADD COLUMN unsolicitednonce " TEXT " NOT NULL DEFAULT '';" \
+    "CREATE TABLE events ("                                                     \
+    "  id " ID ","                                                              \
+    "  customer_id BIGINT NOT NULL REFERENCES customers(id) ON DELETE CASCADE," \
+    "  kind " TEXT " NOT NULL,"        /* device, device_deleted, callback */   \
+    "  data " TEXT " NOT NULL,"        /* the event's JSON */                   \
+    "  created BIGINT NOT NULL);"                                               \
+    "CREATE INDEX events_customer ON events (customer_id, id);"                 \
+    "CREATE INDEX events_created ON events (created);"
+
 /* A key of a JSON text column: SQLite's json_extract, PostgreSQL's ->>. */
 #define JSON_TEXT_SQLITE(col, key) "COALESCE(json_extract(" col ", '$." key "'), '')"
 #define JSON_INT_SQLITE(col, key) "json_extract(" col ", '$." key "')"
@@ -373,6 +401,7 @@ static const char *const sqlite_steps[] = {
     V4(ID_SQLITE, TEXT_SQLITE),
     V5(ID_SQLITE, TEXT_SQLITE, JSON_TEXT_SQLITE, JSON_INT_SQLITE),
     V6_SQLITE,
+    V7(ID_SQLITE, TEXT_SQLITE),
 };
 
 static const char *const pg_steps[] = {
@@ -382,6 +411,7 @@ static const char *const pg_steps[] = {
     V4(ID_PG, TEXT_PG),
     V5(ID_PG, TEXT_PG, JSON_TEXT_PG, JSON_INT_PG),
     V6_PG,
+    V7(ID_PG, TEXT_PG),
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");

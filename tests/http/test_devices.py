@@ -28,11 +28,11 @@ DEV4 = "E476EA:EA3329"
 MISSING = "FFFFFF:EEEEEE"
 NOT_FOUND = {"detail": "Not found."}
 
-DEVICE_KEYS = {"device_id", "deviceid", "location", "statics", "display", "updated"}
+DEVICE_KEYS = {"device_id", "deviceid", "location", "statics", "display", "commands", "updated"}
 EMPTY_STATICS = {
     "statica": "", "staticb": "", "staticc": "", "staticd": "", "statice": "",
     "locationoverride": "", "quantity": None, "arrow": "", "barcode": "", "qrcode": "",
-    "icon": "",
+    "icon": "", "unsolicitedNonce": "",
 }
 LINES = ["line1", "line2", "line3", "line4", "line5"]
 DT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?$")
@@ -329,7 +329,7 @@ def test_static_updates_are_kept_and_leave_the_display_alone(api):
     assert device["statics"] == {
         "statica": "A", "staticb": "B", "staticc": "C", "staticd": "D", "statice": "E",
         "locationoverride": "Shelf 9", "quantity": None, "arrow": "top", "barcode": "123",
-        "qrcode": "q", "icon": "i",
+        "qrcode": "q", "icon": "i", "unsolicitedNonce": "",
     }
     assert device["display"] == lit
     assert get_device(api) == device

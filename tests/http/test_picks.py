@@ -31,7 +31,7 @@ DEV = "CAE96B:5DC841"
 DEV2 = "D4E825:8B665D"
 NOT_FOUND = {"detail": "Not found."}
 BACKOFF_MS = "100,400"
-CALLBACK_KEYS = {"id", "deviceid", "acknack", "nonce", "qty"}
+CALLBACK_KEYS = {"id", "created", "deviceid", "acknack", "nonce", "qty"}
 
 
 # ---------------------------------------------------------------- helpers
@@ -238,10 +238,12 @@ def test_an_expired_display_counts_as_none(api):
     register(api)
     _, (item,) = new_order(api, 5)
     lit = light(api, nonce="item:%d" % item["id"], quantity=2, seconds=1)
-    time.sleep(1.2)
+    time.sleep(2.05)   # the expiry is handled within a second of `expires` (§8.1)
     dev = ack(api)
-    assert dev["display"] is None
-    assert dev["updated"] == lit["updated"]
+    assert dev["display"] is None and dev["commands"] == []
+    # the expiry changed the device (§8.1); the ack found nothing to change
+    assert dev["updated"] > lit["updated"]
+    assert get_device(api) == dev
     assert fulfilled(api, item) == 0
 
 
@@ -519,7 +521,7 @@ def expected(device_id, nonce, qty):
 
 
 def without_id(bodies):
-    return sorted((json.dumps({k: v for k, v in b.items() if k != "id"}, sort_keys=True)
+    return sorted((json.dumps({k: v for k, v in b.items() if k not in ("id", "created")}, sort_keys=True)
                    for b in bodies))
 
 
@@ -574,7 +576,10 @@ def test_every_ack_is_delivered_once_with_its_fields(start_server, receivers, cb
     assert len(got) == len(want)
     assert all(set(b) == CALLBACK_KEYS for b in got)
     assert len({b["id"] for b in got}) == len(got)
-    assert all(isinstance(b["id"], str) and b["id"] for b in got)
+    # ids are the rows' (§8.1): integers that increase with created
+    assert all(isinstance(b["id"], int) and b["id"] > 0 for b in got)
+    by_id = sorted(got, key=lambda b: b["id"])
+    assert [b["created"] for b in by_id] == sorted(b["created"] for b in got)
     assert without_id(got) == without_id(want)
     assert {r["content_type"] for r in rcv.received} == {"application/json"}
     assert {r["path"] for r in rcv.received} == {"/hook"}
@@ -583,7 +588,7 @@ def test_every_ack_is_delivered_once_with_its_fields(start_server, receivers, cb
                                  "WHERE u.name = '%s' AND c.delivered IS NULL" % cust.name) == "0"
     # the server's log names no payload
     log = srv.read_log()
-    assert "tote-7" not in log and got[0]["id"] not in log
+    assert "tote-7" not in log
 
 
 def test_none_is_lost_while_the_receiver_is_down_and_the_server_restarts(start_server, receivers,
@@ -719,7 +724,8 @@ def test_warehouse_scenario_launch_pick_acknowledge_complete(start_server, recei
     for i in range(10):
         register(api, "WH-%d" % i, "AISLE-%d" % i)
     # items 0..9 name their device; items 10..19 only a location (the same
-    # devices): a device shows one pick at a time, the later item's
+    # devices): a device holds both picks and shows the later item's first
+    # (§8.1), then, once that one is acknowledged, the earlier one's
     items = [{"SKU": "SKU-%02d" % i, "ordered_quantity": i + 1, "device": "WH-%d" % i, "name": "Part %d" % i}
              for i in range(10)]
     items += [{"SKU": "SKU-%02d" % i, "ordered_quantity": 2, "warehouse_location": "AISLE-%d" % (i - 10),
@@ -743,11 +749,16 @@ def test_warehouse_scenario_launch_pick_acknowledge_complete(start_server, recei
             else:
                 ack(api, device_id)
             want.append(expected(device_id, "item:%d" % item["id"], remaining))
-            assert get_device(api, device_id)["display"] is None
+            after = get_device(api, device_id)
+            if first_round:   # the earlier item's pick shows now
+                assert after["display"]["nonce"] == "item:%d" % created[n]["id"]
+                assert [c["nonce"] for c in after["commands"]] == ["item:%d" % created[n]["id"]]
+            else:
+                assert after["display"] is None and after["commands"] == []
         status = api.get("/api/orders/WH-ORDER-1/").json()["status"]
         if first_round:
             assert status == "launched"
-            # relaunch: what is left lights again
+            # relaunch: what is left lights again, replacing its own picks
             assert api.post("/api/orders/WH-ORDER-1/launch/").json()["status"] == "launched"
     order = api.get("/api/orders/WH-ORDER-1/").json()
     assert order["status"] == "complete"
@@ -783,9 +794,13 @@ def test_sequences_advance_on_acknowledgements(start_server, receivers, cb_datab
     assert api.get(url).json()["status"] == "in-progress"
     ack(api, "SQ-C")
     assert api.get(url).json()["status"] == "completed"
-    rcv.wait_for(3)
+    rcv.wait_for(4)
     time.sleep(0.5)
     got = {b["nonce"]: b for b in rcv.unique()}
+    done = got.pop("wave-1")   # the sequence's own callback follows its last step's (§8.1)
+    assert {k: v for k, v in done.items() if k not in ("id", "created")} == {
+        "acknack": "ack", "nonce": "wave-1", "sequence": seq["id"]}
+    assert done["id"] > got["s-c"]["id"]
     assert {n: (b["stepnonce"], b["deviceid"]) for n, b in got.items()} == {
         "s-a": ("s-a", "SQ-A"), "s-b": ("s-b", "SQ-B"), "s-c": ("s-c", "SQ-C")}
     assert got["s-c"]["qty"] == 3
