@@ -14,12 +14,19 @@
 #               OpenAPI validator of the tests); every build runs it first
 #   make fuzz   build-fuzz/ with clang (libFuzzer, ASan+UBSan), then every
 #               tests/fuzz target for FUZZ_SECONDS each (scripts/fuzz.sh)
+#   make install  release build, then install it: PREFIX/bin/stockroom, the man
+#               page stockroom(1), share/doc/stockroom/, and the systemd unit
+#               (/lib/systemd/system for PREFIX=/usr, else PREFIX/lib/systemd/system);
+#               PREFIX (/usr/local) and DESTDIR as usual
+#   make deb    release build, then a Debian package of it (CPack):
+#               build-release/stockroom_VERSION-1_ARCH.deb, for `apt install ./...`
 # Variables: JOBS (2), DB and LISTEN for `run`, SHARED (../shared), BENCH_ARGS
 # (SECONDS CONNECTIONS for both), CTEST_ARGS (extra ctest arguments),
 # HOSTILE_SERVE_ARGS (extra `stockroom serve` flags for `hostile`, from the environment),
-# FUZZ_SECONDS (60, per target).
+# FUZZ_SECONDS (60, per target), PREFIX and DESTDIR for `install`, RELEASE_DIR
+# (build-release: where `release`, `install`, `deb` and the benchmarks build).
 .NOTPARALLEL:
-.PHONY: all deps web build release asan run test bench bench-scale hostile fuzz clean
+.PHONY: all deps web build release asan run test bench bench-scale hostile fuzz install deb clean
 
 JOBS   ?= 2
 DB     ?= ./stockroom.db
@@ -29,6 +36,9 @@ ORDERS ?= 1000000
 SCALE_DB ?= sqlite,postgres
 WAL_MINUTES ?= 0
 FUZZ_SECONDS ?= 60
+PREFIX ?= /usr/local
+DESTDIR ?=
+RELEASE_DIR ?= build-release
 
 all: build
 
@@ -45,8 +55,8 @@ build: web
 	cmake --build build --parallel $(JOBS)
 
 release: web
-	cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG"
-	cmake --build build-release --parallel $(JOBS)
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG"
+	cmake --build $(RELEASE_DIR) --parallel $(JOBS)
 
 asan: web
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSTOCKROOM_SANITIZE=ON
@@ -59,16 +69,23 @@ test: deps build asan
 	@bash scripts/test.sh
 
 bench: deps release
-	bash $(SHARED)/bench/compare.sh build-release/stockroom $(BENCH_ARGS)
-	bash scripts/bench-tls.sh build-release/stockroom $(BENCH_ARGS)
-	/usr/bin/python3 scripts/bench-flows.py build-release/stockroom
+	bash $(SHARED)/bench/compare.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
+	bash scripts/bench-tls.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
+	/usr/bin/python3 scripts/bench-flows.py $(RELEASE_DIR)/stockroom
 
 bench-scale: deps release
-	/usr/bin/python3 scripts/bench-scale.py build-release/stockroom --orders $(ORDERS) --db $(SCALE_DB) \
+	/usr/bin/python3 scripts/bench-scale.py $(RELEASE_DIR)/stockroom --orders $(ORDERS) --db $(SCALE_DB) \
 		--wal-minutes $(WAL_MINUTES)
 
 hostile: deps release
-	/usr/bin/python3 scripts/hostile.py build-release/stockroom
+	/usr/bin/python3 scripts/hostile.py $(RELEASE_DIR)/stockroom
+
+install: release
+	DESTDIR='$(DESTDIR)' cmake --install $(RELEASE_DIR) --prefix '$(PREFIX)'
+
+deb: deps release
+	cd $(RELEASE_DIR) && cpack -G DEB
+	@ls $(RELEASE_DIR)/stockroom_*.deb
 
 fuzz: deps
 	@FUZZ_SECONDS='$(FUZZ_SECONDS)' JOBS='$(JOBS)' bash scripts/fuzz.sh

@@ -18,6 +18,12 @@ PACKAGES=(
     libmicrohttpd-dev libgnutls28-dev libjson-c-dev libsqlite3-dev libpq-dev libsodium-dev libxml2-dev
     # callback deliveries (contract §8)
     libcurl4-gnutls-dev
+    # readiness for systemd (sd_notify, Type=notify)
+    libsystemd-dev
+    # packaging (make deb, tests/packaging): CPack's shlibdeps uses file and
+    # dpkg-shlibdeps; the package test runs lintian, man/groff on the man page
+    # and systemd-analyze verify on the unit
+    file dpkg-dev lintian man-db groff-base systemd
     # unit tests (cmocka) and the black-box suite (pytest + requests)
     libcmocka-dev python3 python3-pytest python3-requests
     # the Datawiz upload client's OAuth2 library, for its black-box test
