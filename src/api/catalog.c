@@ -293,15 +293,24 @@ static int validate_entries(request *r, void *ctx)
     return VIEW_ANSWERED;
 }
 
+/* A customer's catalog uploads take turns (PostgreSQL): an upload writes
+ * its entries in input order (the order lists show them created in), and
+ * two uploads of the same entries in opposite orders would otherwise wait
+ * for each other in a circle. This plus the customer's id. */
+#define CATALOG_LOCK (7210004LL << 32)
+
 static int apply_entries(request *r, void *ctx)
 {
     upsert *u = ctx;
+    int rc = store_lock_key(r->db, CATALOG_LOCK + r->customer_id);
+    if (rc < 0)
+        return rc;
     record **latest = latest_by_id(r, u->recs, u->n);
     int64_t created = 0, updated = 0;
     for (int i = 0; i < u->n; i++) {
         if (!latest[i])
             continue;
-        int rc = upsert_entry(r, u->c, latest[i]);
+        rc = upsert_entry(r, u->c, latest[i]);
         if (rc < 0)
             return rc;
         created += rc;

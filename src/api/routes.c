@@ -109,9 +109,10 @@ const route api_routes[] = {
 
     /* This API described: the OpenAPI document, and a page to read and try it */
     {"/api/schema/", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
-    /* ... under the names Big Block's documents give it (§8.1) */
-    {"/orders/openapi.json", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
-    {"/sequence/openapi.json", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
+    /* ... under the names Big Block's documents give it (§8.1): /orders/openapi.json, a
+     * ".json" suffix like any other */
+    {"/orders/openapi/", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
+    {"/sequence/openapi/", "Schema", NULL, .get = openapi_schema, .describe = describe_schema},
 
     {"/api/docs/", NULL, NULL, .get = docs_page, .flags = ROUTE_RAW, .describe = describe_docs},
     {"/api/docs/{asset}", NULL, NULL, .get = docs_file, .flags = ROUTE_RAW, .describe = describe_docs_asset},

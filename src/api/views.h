@@ -24,7 +24,8 @@
  * order, then its shipments, then its items; an order before the devices
  * its picks light; a device before the order an acknowledgement credits
  * is only read, never locked first (the acknowledgement locks the order,
- * then re-reads the device); refunds and catalog entries by key.
+ * then re-reads the device); a customer's refund writes and catalog
+ * uploads take turns on an advisory lock; the outbox's lock comes last.
  */
 #ifndef STOCKROOM_VIEWS_H
 #define STOCKROOM_VIEWS_H

@@ -34,12 +34,11 @@ are printed with the failure. On SQLite the writers take turns (one writer
 connection per process, the file's lock between processes), so these pass
 trivially there; they must still pass. PostgreSQL is where they bite.
 
-Still open, so marked xfail on PostgreSQL: a refund upload takes its
-documents' rows in input order, not by key (the lock order views.h
-states), so two uploads of the same documents in opposite orders deadlock
-again and again; each deadlock stalls both for deadlock_timeout before the
-loser runs again, and a loser that runs out of attempts answers 500
-(test_refund_uploads_in_opposite_orders_do_not_stall_on_deadlocks).
+Found here and fixed: refund uploads took their documents' rows in input
+order, so two uploads of the same documents in opposite orders deadlocked
+again and again on PostgreSQL (each deadlock stalls both for
+deadlock_timeout); a customer's refund writes now take turns on an advisory
+lock (test_refund_uploads_in_opposite_orders_do_not_stall_on_deadlocks).
 """
 import os
 import threading
@@ -54,7 +53,6 @@ from conftest import Client, Server, new_key
 NOT_FOUND = {"detail": "Not found."}
 UNIQUE = {"non_field_errors": ["The fields order_number, voodoo_customer must make a unique set."]}
 REFUNDS = "/api/v1/supplier-refunds/"
-ON_POSTGRES = os.environ.get("STOCKROOM_TEST_DATABASE", "sqlite").startswith("postgres")
 
 
 # ---------------------------------------------------------------- machinery
@@ -422,17 +420,6 @@ def test_refund_uploads_of_the_same_documents_in_opposite_orders(bench):
         assert all(len(x["products"]) == 1 for x in rows)
 
 
-DEADLOCK_STALL = (
-    "PostgreSQL: a refund upload upserts its documents in input order (refunds.c apply_upload), not by key "
-    "as views.h's lock order says ('refunds and catalog entries by key'). Two uploads of the same 50 "
-    "documents in opposite orders deadlock; each deadlock stalls both for deadlock_timeout (1 s) before "
-    "the loser runs again from its end of the list, which crosses the winner again: 2-9 deadlocks per "
-    "round, both answered 201 after 2-10 s. With two uploads of each order at once the loser runs out "
-    "of its 12 attempts: 500, log 'error: POST /api/v1/supplier-refunds/: deadlock detected (SQLSTATE "
-    "40P01) ... (after 12 attempts)'.")
-
-
-@pytest.mark.xfail(ON_POSTGRES, strict=True, reason=DEADLOCK_STALL)
 def test_refund_uploads_in_opposite_orders_do_not_stall_on_deadlocks(bench):
     """The same race as above, timed: an upload of 50 refunds takes
     milliseconds; one that waited on a deadlock took at least PostgreSQL's
