@@ -92,6 +92,10 @@ void api_run(request *r);
 void api_refuse(request *r, int status);
 /* admit, then run on this thread: a whole request at once (unit tests). */
 void api_dispatch(request *r);
+/* Route r's path (with its query's `format` and its Accept header):
+ * r->route (-1: none), r->format, r->captures — each a decoded path
+ * segment that is valid UTF-8 without NUL, or the route does not match. */
+void api_resolve(request *r);
 
 /* For ROUTE_RAW handlers: a form-encoded body as an object of strings
  * (last value wins), {} for any other body; the router releases it. */

@@ -1197,6 +1197,16 @@ void describe_healthz(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
+void describe_front_door(doc *d, const route *rt, json_object *item)
+{
+    op o;
+    if (!route_has(rt, M_GET))
+        return;
+    op_begin(d, &o, rt, "retrieve", "Front door: a browser goes to the API root", "front door");
+    answer_redirect(&o, 302, "A browser (Accept prefers text/html) goes to /api/.");
+    op_answer(&o, 404, response("Anything else finds nothing here.", "application/json", jobj()));
+    op_end(&o, item, M_GET);
+}
 
 /* §8's actions on an object, answered with that object: launch and abort
  * (the order), launchsequence (the sequence), the query-string API (the

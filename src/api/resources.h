@@ -46,6 +46,9 @@ int refund_product_retrieve(request *r);
 /* health.c — §7 */
 int healthz(request *r);
 
+/* router.c — GET / */
+int front_door(request *r);
+
 /* aliases.c — §8 */
 extern const schema alias_schema;
 extern const resource aliases_resource;

@@ -439,9 +439,60 @@ static void apply_overload(request *r, const char **ct)
 
 /* Authenticate (unless the route is public). False when the answer (401)
  * is made. */
+/* The front door for people (issue "Run it as a service"): a browser — it
+ * prefers HTML — that GETs a page without a credential of its own (none,
+ * or only a cookie, maybe a dead session's) is sent to the login page,
+ * which brings it back; API clients keep the contract's 401 JSON. */
+static void send_browser_to_login(request *r)
+{
+    if (r->status != 401 || !(r->method & (HTTP_GET | HTTP_HEAD)) || request_header(r, "Authorization") ||
+        request_header(r, "API_KEY") || request_header(r, "API-KEY") ||
+        accept_choice(request_header(r, "Accept"), false) != FORMAT_API)
+        return;
+    jw next;
+    jw_init(&next, 128);
+    jw_append(&next, r->path, strlen(r->path));
+    for (int i = 0; i < r->nquery; i++) {
+        const char *pair = arena_printf(r->arena, "%s%s=%s", i ? "&" : "?",
+                                        url_encode_query(r->arena, r->query[i].name, strlen(r->query[i].name)),
+                                        url_encode_query(r->arena, r->query[i].value, strlen(r->query[i].value)));
+        jw_append(&next, pair, strlen(pair));
+    }
+    const char *login = arena_printf(r->arena, "/api/auth/login/?next=%s", url_encode_query(r->arena, next.buf, next.len));
+    jw_free(&next);
+    free(r->resp_body);
+    r->resp_body = NULL;
+    r->resp_len = 0;
+    r->nheaders_out = 0;
+    r->allow = NULL;   /* (which would add its own Vary) */
+    r->content_type = "text/html; charset=utf-8";
+    r->status = 302;
+    request_add_header(r, "Location", login);
+    request_add_header(r, "Cache-Control", "no-store");
+    request_add_header(r, "Vary", "Accept");
+}
+
 static bool authenticate(request *r, const route *rt)
 {
-    return (rt->flags & ROUTE_PUBLIC) || auth_authenticate(r);
+    if ((rt->flags & ROUTE_PUBLIC) || auth_authenticate(r))
+        return true;
+    send_browser_to_login(r);
+    return false;
+}
+
+/* GET /: a browser goes to the API's root; anything else finds nothing
+ * here, as before. */
+int front_door(request *r)
+{
+    if (accept_choice(request_header(r, "Accept"), false) != FORMAT_API) {
+        respond_error(r, 404, "Not found.");
+        return 0;
+    }
+    r->status = 302;
+    r->content_type = "text/html; charset=utf-8";
+    request_add_header(r, "Location", "/api/");
+    request_add_header(r, "Vary", "Accept");
+    return 0;
 }
 
 /* Run a handler; a store error it returns is a 500, its message in the
@@ -618,8 +669,7 @@ static int path_segments(request *r, char **seg, bool *trailing_slash)
     return split_path(path, seg);
 }
 
-/* Route the path: r->route, r->format, r->captures. */
-static void resolve(request *r)
+void api_resolve(request *r)
 {
     char *seg[MAX_SEGMENTS];
     bool trailing_slash;
@@ -719,7 +769,7 @@ static void finish(request *r)
 request_lane api_admit(request *r)
 {
     r->db = open_thread_db();
-    resolve(r);
+    api_resolve(r);
     if (r->route < 0 || r->format == FORMAT_UNKNOWN) {
         r->route = -1;
         respond_error(r, 404, "Not found.");

@@ -26,6 +26,8 @@
 
 const route api_routes[] = {
     {"/healthz", NULL, NULL, .get = healthz, .flags = ROUTE_PUBLIC | ROUTE_RAW, .describe = describe_healthz},
+    /* a browser opening the server's address lands on the API root */
+    {"/", NULL, NULL, .get = front_door, .flags = ROUTE_PUBLIC | ROUTE_RAW, .describe = describe_front_door},
 
     /* Logins, §2.1, §4.3, §6 */
     {"/api/o/token/", "Token", NULL, .post = oauth_token, .flags = ROUTE_PUBLIC | ROUTE_RAW | ROUTE_LOGIN,

@@ -3,6 +3,9 @@
  */
 #include "core/text.h"
 
+#include <math.h>
+#include <stdlib.h>
+
 #include <string.h>
 
 size_t text_space_at(const unsigned char *s, size_t n)
@@ -124,62 +127,23 @@ bool text_python_int(const char *s, size_t n, int64_t *out, int *overflow)
 
 bool text_float_integral(const char *s, size_t n, int64_t *out)
 {
-    size_t i = 0;
-    int sign = 1;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        sign = s[i++] == '-' ? -1 : 1;
-    char digits[64];
-    int nd = 0, point_shift = 0;
-    bool seen_point = false;
-    for (; i < n && s[i] != 'e' && s[i] != 'E'; i++) {
-        if (s[i] == '.') {
-            seen_point = true;
-            continue;
-        }
-        if (s[i] < '0' || s[i] > '9')
+    /* Python's float() rounds correctly, as strtod() does: the same double,
+     * then str() and int(), which take it when it is integral and printed
+     * without an exponent (below 1e16). Only a JSON number's characters:
+     * no "inf", "nan", hex or spaces for strtod() to read. */
+    if (n == 0 || n > 4096)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789+-.eE", s[i]) || s[i] == '\0')
             return false;
-        if (nd == 0 && s[i] == '0') {   /* leading zeros carry no value */
-            if (seen_point)
-                point_shift--;
-            continue;
-        }
-        if (nd < (int)sizeof digits)
-            digits[nd++] = s[i];
-        if (seen_point)
-            point_shift--;
-    }
-    if (i >= n)
+    char buf[4097];
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    double d = strtod(buf, &end);
+    if (end != buf + n || !isfinite(d) || d != trunc(d) || fabs(d) >= 1e16)
         return false;
-    i++;
-    int esign = 1;
-    if (i < n && (s[i] == '-' || s[i] == '+'))
-        esign = s[i++] == '-' ? -1 : 1;
-    long exp = 0;
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        if (exp < 100000)
-            exp = exp * 10 + (s[i] - '0');
-    }
-    long e = esign * exp + point_shift;   /* value = digits * 10^e */
-    while (nd > 0 && digits[nd - 1] == '0' && e < 0) {
-        nd--;
-        e++;
-    }
-    if (nd == 0) {
-        *out = 0;
-        return true;
-    }
-    if (e < 0 || nd + e > 16)
-        return false;
-    int64_t v = 0;
-    for (int k = 0; k < nd; k++)
-        v = v * 10 + (digits[k] - '0');
-    for (long k = 0; k < e; k++)
-        v *= 10;
-    if (v >= 10000000000000000LL)
-        return false;
-    *out = sign * v;
+    *out = (int64_t)d;
     return true;
 }
 

@@ -32,10 +32,10 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The steps flow.mjs screenshots, in order.
 STEPS = [
-    "anonymous-401", "login-form", "login-error", "logged-in-list",
+    "anonymous-to-login", "login-form", "login-error", "logged-in-list",
     "create-form", "created-201", "order-200", "delete-form", "deleted-204", "gone-404",
     "csrf-missing-403", "csrf-tampered-403",
-    "logged-out", "after-logout-401", "old-session-401", "get-logout-401",
+    "logged-out", "after-logout-login", "old-session-login", "get-logout-login",
 ]
 
 

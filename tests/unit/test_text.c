@@ -358,6 +358,13 @@ static void float_integral_cases(void **state)
         {"-1e16", 0, 0},
         {"1e400", 0, 0},       /* inf */
         {"1.5", 0, 0},         /* not exponent form */
+        /* float() rounds first (found by fuzz_text): */
+        {"1.00000000000000001e0", 1, 1},
+        {"100000000000000000000000000000000000000000000000000000000000000000000000000000000e-80", 1, 1},
+        {"9999999999999999e0", 0, 0},   /* float() is 1e16 */
+        {"9007199254740993e0", 1, INT64_C(9007199254740992)},   /* the nearest double */
+        {"1e", 0, 0},
+        {"e1", 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const float_case *c = &cases[i];
