@@ -1154,23 +1154,24 @@ void describe_schema(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
-void describe_docs(doc *d, const route *rt, json_object *item)
+/* A page and its files: the API docs (Swagger UI) or the device wall. */
+static void describe_page(doc *d, const route *rt, json_object *item, const char *summary, const char *tag)
 {
     op o;
     if (!route_has(rt, M_GET))
         return;
-    op_begin(d, &o, rt, "page", "The interactive API docs (Swagger UI over /api/schema/)", "schema");
-    answer_html(&o, 200, "The page (or, in a build without its assets, a page saying so).");
+    op_begin(d, &o, rt, "page", summary, tag);
+    answer_html(&o, 200, "The page.");
     op_common_answers(&o, rt, M_GET);
     op_end(&o, item, M_GET);
 }
 
-void describe_docs_asset(doc *d, const route *rt, json_object *item)
+static void describe_asset(doc *d, const route *rt, json_object *item, const char *summary, const char *tag)
 {
     op o;
     if (!route_has(rt, M_GET))
         return;
-    op_begin(d, &o, rt, "asset", "A file of the docs page (Swagger UI's script or style sheet)", "schema");
+    op_begin(d, &o, rt, "asset", summary, tag);
     json_object *ok = jobj(), *content = jobj();
     put_str(ok, "description", "The file.");
     const char *types[] = {"text/javascript", "text/css"};
@@ -1184,6 +1185,26 @@ void describe_docs_asset(doc *d, const route *rt, json_object *item)
     op_answer_ref(&o, 404, "NotFound");
     op_common_answers(&o, rt, M_GET);
     op_end(&o, item, M_GET);
+}
+
+void describe_docs(doc *d, const route *rt, json_object *item)
+{
+    describe_page(d, rt, item, "The interactive API docs (Swagger UI over /api/schema/)", "schema");
+}
+
+void describe_docs_asset(doc *d, const route *rt, json_object *item)
+{
+    describe_asset(d, rt, item, "A file of the docs page (Swagger UI's script or style sheet)", "schema");
+}
+
+void describe_wall(doc *d, const route *rt, json_object *item)
+{
+    describe_page(d, rt, item, "The device wall: every device drawn live, with its buttons (§8.2)", "device");
+}
+
+void describe_wall_asset(doc *d, const route *rt, json_object *item)
+{
+    describe_asset(d, rt, item, "A file of the device wall (its script or style sheet)", "device");
 }
 
 void describe_healthz(doc *d, const route *rt, json_object *item)

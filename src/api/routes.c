@@ -22,6 +22,7 @@
 #include "api/resources.h"
 #include "api/sequences.h"
 #include "api/views.h"
+#include "api/wall.h"
 
 
 const route api_routes[] = {
@@ -75,6 +76,9 @@ const route api_routes[] = {
      .selector = &device_selector_schema},
 
     /* Pick-to-light workflows, §8 */
+    /* the device wall, §8.2: a page and its files */
+    {"/api/wall/", NULL, NULL, .get = wall_page, .flags = ROUTE_RAW, .describe = describe_wall},
+    {"/api/wall/{asset}", NULL, NULL, .get = wall_file, .flags = ROUTE_RAW, .describe = describe_wall_asset},
     {"/api/location-aliases/", "Location Alias List", NULL, .get = aliases_list, .post = view_create,
      .resource = &aliases_resource},
     {"/api/location-aliases/{id}/", "Location Alias Instance", NULL, .get = view_retrieve, .del = view_destroy,
