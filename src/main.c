@@ -53,17 +53,31 @@ static int cmd_customer_create(store *db, char **args)
     return 0;
 }
 
+/* The flags of `customer set-callback`; its url is its second argument. */
+static callback_settings opt_callback;
+
 static int cmd_customer_set_callback(store *db, char **args)
 {
-    const char *err = callback_url_set(db, args[0], args[1]);
+    char secret[CALLBACK_SECRET_LEN + 1];
+    opt_callback.url = args[1];
+    const char *err = callback_settings_set(db, args[0], &opt_callback, secret);
     if (err) {
         fprintf(stderr, "stockroom: customer set-callback: %s\n", err);
         return 1;
     }
-    if (*args[1])
-        printf("acknowledgements of %s will be POSTed to %s\n", args[0], args[1]);
-    else
-        printf("callback url of %s cleared\n", args[0]);
+    if (!*args[1]) {
+        printf("callback url of %s cleared: nothing more is queued for it (callbacks queued already "
+               "are still delivered)\n", args[0]);
+        return 0;
+    }
+    printf("callbacks of %s (%s) will be sent to %s%s%s\n", args[0],
+           opt_callback.events ? opt_callback.events : "device", args[1],
+           opt_callback.legacy ? ", acks and nacks with a nonce as GET URL/NONCE/ack|nack" : "",
+           opt_callback.basic_auth ? ", with Basic credentials"
+           : opt_callback.bearer   ? ", with a Bearer token"
+                                   : "");
+    printf("each is signed (X-Stockroom-Signature: HMAC-SHA256) with this new secret, shown once:\n%s\n",
+           secret);
     return 0;
 }
 
@@ -226,8 +240,16 @@ static int cmd_import_orders(store *db, char **args)
 static const command commands[] = {
     {"customer create", "NAME", 1, cmd_customer_create,
      "Create a customer (tenant) and print its first API key on the last line."},
-    {"customer set-callback", "CUSTOMER URL", 2, cmd_customer_set_callback,
-     "Deliver the customer's acknowledgements (contract §8) to URL (http or https); \"\" clears it."},
+    {"customer set-callback",
+     "CUSTOMER URL [--events device,orders] [--legacy] [--basic-auth USER:PASS | --bearer TOKEN]", 2,
+     cmd_customer_set_callback,
+     "Send the customer's callbacks (contract §8.1) to URL (http or https) as JSON POSTs, and print\n"
+     "a new signing secret on the last line: each callback carries X-Stockroom-Signature:\n"
+     "t=UNIX_SECONDS,v1=hex HMAC-SHA256 of \"t.BODY\" keyed by the secret. --events: the families\n"
+     "sent (device: acks, nacks, calls, sequences, the default; orders: order events). --legacy:\n"
+     "acks and nacks with a nonce go as Big Block's GET URL/NONCE/ack (or /nack), no body.\n"
+     "--basic-auth / --bearer: sent as Authorization. Flags left out return to their defaults.\n"
+     "URL \"\" clears the callback (callbacks queued already are still delivered)."},
     {"key create", "CUSTOMER", 1, cmd_key_create, "Create another API key for a customer."},
     {"key revoke", "KEY", 1, cmd_key_revoke, "Revoke an API key (it answers 401 from then on)."},
     {"key list", "CUSTOMER", 1, cmd_key_list, "List a customer's keys (first characters only)."},
@@ -522,8 +544,9 @@ static void serve_help(void)
         }
         putchar('\n');
     }
-    printf("\nAcknowledgements are delivered to callback urls by a worker thread, retried after\n"
-           "BASE, 2*BASE, ... at most MAX ms: STOCKROOM_CALLBACK_BACKOFF_MS=BASE,MAX (1000,60000).\n");
+    printf("\nCallbacks are delivered to callback urls by a worker thread, many at once but one at a\n"
+           "time per customer, %d s an attempt at most, retried after BASE, 2*BASE, ... at most MAX ms:\n"
+           "STOCKROOM_CALLBACK_BACKOFF_MS=BASE,MAX (1000,60000).\n", CALLBACK_TIMEOUT_MS / 1000);
 }
 
 /* ------------------------------------------------------------ manpage */
@@ -829,14 +852,24 @@ static int run_command(const command *cmd, int argc, char **argv)
     static const struct option opts[] = {
         {"db", required_argument, NULL, 'd'}, {"help", no_argument, NULL, 'h'},
         {"client-id", required_argument, NULL, 'i'}, {"client-secret", required_argument, NULL, 's'},
+        {"events", required_argument, NULL, 'e'}, {"legacy", no_argument, NULL, 'l'},
+        {"basic-auth", required_argument, NULL, 'b'}, {"bearer", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0},
     };
     bool takes_client = cmd->run == cmd_oauth_client_create;
+    bool takes_callback = cmd->run == cmd_customer_set_callback;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if ((c == 'i' || c == 's') && takes_client) {
             *(c == 'i' ? &opt_client_id : &opt_client_secret) = optarg;
+        } else if ((c == 'e' || c == 'l' || c == 'b' || c == 't') && takes_callback) {
+            if (c == 'e')
+                opt_callback.events = optarg;
+            else if (c == 'l')
+                opt_callback.legacy = true;
+            else
+                *(c == 'b' ? &opt_callback.basic_auth : &opt_callback.bearer) = optarg;
         } else if (c == 'd') {
             db_url = optarg;
         } else if (c == 'h') {
@@ -855,6 +888,14 @@ static int run_command(const command *cmd, int argc, char **argv)
     if (argc - optind != cmd->nargs) {
         fprintf(stderr, "usage: stockroom %s %s [--db PATH|postgresql://...]\n", cmd->name, cmd->args);
         return 2;
+    }
+    if (takes_callback) {   /* the flags' own mistakes are usage errors, found before the database */
+        opt_callback.url = argv[optind + 1];
+        const char *err = callback_settings_check(&opt_callback);
+        if (err) {
+            fprintf(stderr, "stockroom: customer set-callback: %s\n", err);
+            return 2;
+        }
     }
     store *db = open_db(db_url);
     if (!db)
