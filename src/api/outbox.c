@@ -136,13 +136,26 @@ static int insert_event(request *r, const char *kind, const char *data, int64_t 
     return rc < 0 ? rc : 0;
 }
 
-/* Big Block's URL form: <url>/<nonce, percent-encoded>/<verb>. */
+/* Big Block's URL form: <url>/<nonce, percent-encoded>/<verb>, the two
+ * segments added to the url's path: before its query string or fragment
+ * (a "?" or "#" cannot come earlier in a url that was checked when set).
+ * A nonce of dots only is encoded too, so no client or proxy folds it as
+ * "." or "..". */
 static const char *legacy_url(request *r, const char *url, const note *n)
 {
-    size_t len = strlen(url);
-    const char *slash = len && url[len - 1] == '/' ? "" : "/";
-    return arena_printf(r->arena, "%s%s%s/%s", url, slash,
-                        url_encode_segment(r->arena, n->legacy_nonce, strlen(n->legacy_nonce)), n->legacy_verb);
+    size_t len = strlen(n->legacy_nonce);
+    const char *nonce = url_encode_segment(r->arena, n->legacy_nonce, len);
+    if (strspn(n->legacy_nonce, ".") == len) {
+        char *dots = arena_alloc(r->arena, len * 3 + 1);
+        for (size_t i = 0; i < len; i++)
+            memcpy(dots + i * 3, "%2E", 3);
+        dots[len * 3] = '\0';
+        nonce = dots;
+    }
+    size_t path_end = strcspn(url, "?#");
+    bool slash = path_end > 0 && url[path_end - 1] == '/';
+    return arena_printf(r->arena, "%.*s%s%s/%s%s", (int)path_end, url, slash ? "" : "/", nonce, n->legacy_verb,
+                        url + path_end);
 }
 
 static int write_callback(request *r, const settings *s, const note *n, int64_t now)
@@ -150,6 +163,7 @@ static int write_callback(request *r, const settings *s, const note *n, int64_t 
     if (!s->url || !(s->families & (int)n->family))
         return 0;
     bool legacy = s->legacy && n->legacy_nonce && *n->legacy_nonce;
+    const char *url = legacy ? legacy_url(r, s->url, n) : s->url;
     const char *payload = n->text + 1;   /* the members after "{" */
     store_stmt *st = store_prepare(r->db,
         "INSERT INTO callbacks (customer_id, url, method, payload, attempts, next_attempt, created) "
@@ -157,7 +171,7 @@ static int write_callback(request *r, const settings *s, const note *n, int64_t 
     if (!st)
         return STORE_ERROR;
     store_bind_int(st, 1, r->customer_id);
-    store_bind_str(st, 2, legacy ? legacy_url(r, s->url, n) : s->url);
+    store_bind_str(st, 2, url);
     store_bind_str(st, 3, legacy ? "GET" : "POST");
     store_bind_str(st, 4, payload);
     store_bind_int(st, 5, now);

@@ -378,7 +378,7 @@ def test_legacy_sends_acks_and_nacks_with_a_nonce_as_gets(subscribe):
     light(api, nonce=odd, quantity=2)
     ack(api)                                              # GET .../<odd>/ack
     light(api, nonce="..", quantity=1)
-    ack(api)                                              # a nonce ".." is sent as it is
+    ack(api)                                              # a nonce of dots is encoded: %2E%2E
     light(api, nonce="late", quantity=1, seconds=1)       # expires: GET .../late/nack
     wait_until(lambda: get_device(api)["display"] is None, 5, "the expiry")
     light(api, command="flash", line1="no nonce")
@@ -392,7 +392,7 @@ def test_legacy_sends_acks_and_nacks_with_a_nonce_as_gets(subscribe):
     time.sleep(0.5)
     got = hook.got()
     gets = sorted(r["path"] for r in got if r["method"] == "GET")
-    assert gets == sorted(["/hook/%s/ack" % quote(odd, safe=""), "/hook/../ack", "/hook/late/nack",
+    assert gets == sorted(["/hook/%s/ack" % quote(odd, safe=""), "/hook/%2E%2E/ack", "/hook/late/nack",
                            "/hook/item%%3A%d/ack" % item["id"]])
     for r in got:
         assert r["headers"]["Authorization"] == "Bearer b"
@@ -418,6 +418,16 @@ def test_the_legacy_nonce_is_percent_encoded_as_one_segment(subscribe):
     assert all(len(s) == 4 and s[:2] == ["", "hook"] and s[3] == "ack" for s in segments)
     assert sorted(unquote(s[2]) for s in segments) == sorted(nonces)
     assert sorted(s[2] for s in segments) == sorted(quote(n, safe="") for n in nonces)
+
+
+def test_the_legacy_segments_go_on_the_path_before_a_query_string(subscribe):
+    srv, hook, cust, api = subscribe("--legacy", suffix="?token=t1")
+    for n in ("n-1", "..", "."):
+        light(api, nonce=n, quantity=1)
+        ack(api)
+    hook.wait_for(3)
+    assert sorted(r["path"] for r in hook.got()) == sorted([
+        "/hook/n-1/ack?token=t1", "/hook/%2E%2E/ack?token=t1", "/hook/%2E/ack?token=t1"])
 
 
 def acknowledge_a_launched_order(api):

@@ -53,10 +53,27 @@ def get(srv, path, key):
     return r.json()
 
 
+def without_later_fields(value):
+    """An answer as version 4 gave it: what later versions add to a device
+    (V7: `commands`, its live commands — the display alone here — and the
+    `unsolicitedNonce` static, "" for every device the old server knew) is
+    checked and taken out."""
+    if isinstance(value, list):
+        return [without_later_fields(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: without_later_fields(v) for k, v in value.items()}
+    if "device_id" in value and "commands" in value:
+        assert value["commands"] == ([value["display"]] if value["display"] else []), value
+        del value["commands"]
+        assert value["statics"].pop("unsolicitedNonce") == "", value
+    return value
+
+
 def test_the_migrated_database_answers_as_before(old):
     srv, recorded = old
     for path, answer in recorded["answers"].items():
-        got = get(srv, path, recorded["key"])
+        got = without_later_fields(get(srv, path, recorded["key"]))
         # urls are absolute: only the port differs
         text = json.dumps(answer).replace("127.0.0.1:", "HOST:")
         got_text = json.dumps(got).replace("127.0.0.1:", "HOST:")
