@@ -3,7 +3,8 @@
 #   make test   install what's missing, build, run every test, also under ASan+UBSan
 #   make bench  release build, then $(SHARED)/bench/compare.sh, then S1 over
 #               http and https (scripts/bench-tls.sh), then the upload chunk
-#               and picks per second (scripts/bench-flows.py)
+#               and picks per second (scripts/bench-flows.py), then S1 alone and
+#               beside 1,000 event streams (scripts/bench-streams.py)
 #   make hostile  release build, then a bounded attack benchmark (scripts/hostile.py,
 #               at most ~4 minutes): slow headers, idle connections, big bodies,
 #               login flood, largest orders, writing GETs, each beside its baseline
@@ -72,6 +73,7 @@ bench: deps release
 	bash $(SHARED)/bench/compare.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
 	bash scripts/bench-tls.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
 	/usr/bin/python3 scripts/bench-flows.py $(RELEASE_DIR)/stockroom
+	/usr/bin/python3 scripts/bench-streams.py $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
 
 bench-scale: deps release
 	/usr/bin/python3 scripts/bench-scale.py $(RELEASE_DIR)/stockroom --orders $(ORDERS) --db $(SCALE_DB) \

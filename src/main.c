@@ -19,6 +19,7 @@
 #include "api/accounts.h"
 #include "api/api.h"
 #include "api/callbacks.h"
+#include "api/events.h"
 #include "api/expiry.h"
 #include "api/import.h"
 #include "api/janitor.h"
@@ -349,7 +350,7 @@ static const char *serve_db;
 static char serve_host[256];
 
 enum { O_LISTEN, O_DB, O_THREADS, O_WRITERS, O_LOGIN_THREADS, O_LOGIN_QUEUE, O_MAX_CONNECTIONS,
-       O_MAX_PER_IP, O_HEADER_TIMEOUT, O_BODY_TIMEOUT, O_IDLE_TIMEOUT, O_STOP_TIMEOUT, O_MAX_BODY,
+       O_MAX_PER_IP, O_MAX_STREAMS, O_HEADER_TIMEOUT, O_BODY_TIMEOUT, O_IDLE_TIMEOUT, O_STOP_TIMEOUT, O_MAX_BODY,
        O_BODY_BUDGET, O_LOGIN_FAILURES_USER, O_LOGIN_FAILURES_ADDRESS, O_KEEP_DELIVERED, O_KEEP_EXPIRED,
        O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_COUNT };
 
@@ -373,6 +374,9 @@ static const serve_option serve_options[O_COUNT] = {
     [O_MAX_PER_IP] = {"max-connections-per-ip", "STOCKROOM_MAX_CONNECTIONS_PER_IP", OPT_COUNT, "N", 0, 1000000,
                       "open connections from one address, at most (default 0: no limit, since\n"
                       "many honest clients can share one address behind NAT)"},
+    [O_MAX_STREAMS] = {"max-streams", "STOCKROOM_MAX_STREAMS", OPT_COUNT, "N", 1, 1000000,
+                       "event streams (GET /api/events/) open at once, at most; past it 503\n"
+                       "(default 4096; each holds a connection)"},
     [O_HEADER_TIMEOUT] = {"header-timeout", "STOCKROOM_HEADER_TIMEOUT", OPT_COUNT, "SECONDS", 1, 3600,
                           "a request's head must be complete this long after its first byte (default 10)"},
     [O_BODY_TIMEOUT] = {"body-timeout", "STOCKROOM_BODY_TIMEOUT", OPT_COUNT, "SECONDS", 1, 3600,
@@ -393,7 +397,8 @@ static const serve_option serve_options[O_COUNT] = {
                                   OPT_COUNT, "N", 0, 1000000,
                                   "the same per client address (default 100; 0: no limit)"},
     [O_KEEP_DELIVERED] = {"keep-delivered", "STOCKROOM_KEEP_DELIVERED", OPT_DURATION, "DURATION", 0, 0,
-                          "delivered callbacks are kept this long, then removed (default 7d)"},
+                          "delivered callbacks and streamed events are kept this long, then removed\n"
+                          "(default 7d; an event stream resumes exactly within it)"},
     [O_KEEP_EXPIRED] = {"keep-expired", "STOCKROOM_KEEP_EXPIRED", OPT_DURATION, "DURATION", 0, 0,
                         "expired sessions, temporary keys and OAuth tokens are removed this long\n"
                         "after they expired (default 1d; durations: 90s, 30m, 12h, 7d)"},
@@ -511,6 +516,7 @@ static bool set_option(int which, const char *text, const char *from)
             [O_THREADS] = &serve_cfg.threads, [O_WRITERS] = &serve_cfg.writers,
             [O_LOGIN_THREADS] = &serve_cfg.login_threads, [O_LOGIN_QUEUE] = &serve_cfg.login_queue,
             [O_MAX_CONNECTIONS] = &serve_cfg.max_connections, [O_MAX_PER_IP] = &serve_cfg.max_connections_per_ip,
+            [O_MAX_STREAMS] = &serve_cfg.max_streams,
             [O_HEADER_TIMEOUT] = &serve_cfg.header_timeout, [O_BODY_TIMEOUT] = &serve_cfg.body_timeout,
             [O_IDLE_TIMEOUT] = &serve_cfg.idle_timeout, [O_STOP_TIMEOUT] = &serve_cfg.stop_timeout,
             [O_LOGIN_FAILURES_USER] = &serve_api.login_failures_user,
@@ -784,7 +790,7 @@ static const http_app stockroom_app = {
 static int run_serve(int argc, char **argv)
 {
     serve_cfg = (http_config){
-        .listen_host = "127.0.0.1", .port = 8000, .login_queue = 64, .max_connections = 16384,
+        .listen_host = "127.0.0.1", .port = 8000, .login_queue = 64, .max_connections = 16384, .max_streams = 4096,
         .header_timeout = 10, .body_timeout = 15, .idle_timeout = 60, .stop_timeout = 10,
         .max_body = DEFAULT_MAX_BODY, .body_budget = 256u * 1024 * 1024,
     };
@@ -836,9 +842,11 @@ static int run_serve(int argc, char **argv)
     serve_api.db_url = serve_db;
     api_init(&serve_api);
     serve_janitor.db_url = serve_db;
-    if (callbacks_start(serve_db) < 0 || janitor_start(&serve_janitor) < 0 || expiry_start(serve_db) < 0)
+    if (callbacks_start(serve_db) < 0 || janitor_start(&serve_janitor) < 0 || expiry_start(serve_db) < 0 ||
+        events_start(serve_db) < 0)
         return 1;
     int rc = http_serve(&serve_cfg, &stockroom_app);
+    events_stop();   /* every stream has ended */
     expiry_stop();
     janitor_stop();
     callbacks_stop();   /* a delivery in flight is abandoned: it stays queued */

@@ -1264,6 +1264,39 @@ void describe_query_string(doc *d, const route *rt, json_object *item)
                         "follows the seconds", &device_schema, "The device.");
 }
 
+void describe_events(doc *d, const route *rt, json_object *item)
+{
+    op o;
+    if (!route_has(rt, M_GET))
+        return;
+    op_begin(d, &o, rt, "stream", "The customer's events as Server-Sent Events (devices, callbacks)", NULL);
+    put_str(o.obj, "description",
+            "A stream that stays open: `retry: 3000` and `id: <the newest event id>` first, then one "
+            "block per event, `id: <event id>`, `event: device` (data: the device as GET answers it), "
+            "`device_deleted` (data: {\"device_id\", \"deviceid\"}) or `callback` (data: the callback "
+            "body as queued), `data: <JSON>`, in id order, the caller's customer's only; a `: keep-alive` "
+            "comment when it has been silent for 15 s. With Last-Event-ID it resumes right after that "
+            "event, missing and repeating none; when that id is no longer kept (older than the "
+            "retention) or not this customer's, it begins with one `reset` event: reload what you show "
+            "and go on from there.");
+    json_object *header = jobj();
+    put_str(header, "name", "Last-Event-ID");
+    put_str(header, "in", "header");
+    put_bool(header, "required", false);
+    put_str(header, "description", "Resume after this event id (EventSource sends it when it reconnects).");
+    put(header, "schema", string_of(NULL));
+    op_parameter(&o, header);
+    op_parameter(&o, query_parameter("last_event_id", "As the Last-Event-ID header, for clients that cannot "
+                                     "set headers (the header wins).", string_of(NULL)));
+    json_object *ok = response("The stream (text/event-stream; Cache-Control: no-cache).", "text/event-stream",
+                               string_of(NULL));
+    op_answer(&o, 200, ok);
+    op_answer_json(&o, 503, "Too many streams open on this server (--max-streams), or it is stopping; "
+                            "Retry-After says when to try again.", schema_ref("Error"));
+    op_common_answers(&o, rt, M_GET);
+    op_end(&o, item, M_GET);
+}
+
 /* A method a route has that nothing above described: it still appears. */
 static void describe_generic(doc *d, const route *rt, json_object *item, int m)
 {

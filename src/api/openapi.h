@@ -43,5 +43,6 @@ void describe_front_door(openapi_doc *d, const route *rt, json_object *item);
 void describe_launch(openapi_doc *d, const route *rt, json_object *item);
 void describe_launch_sequence(openapi_doc *d, const route *rt, json_object *item);
 void describe_query_string(openapi_doc *d, const route *rt, json_object *item);
+void describe_events(openapi_doc *d, const route *rt, json_object *item);
 
 #endif

@@ -17,6 +17,7 @@
 #include "api/api.h"
 #include "api/devices.h"
 #include "api/docs.h"
+#include "api/events.h"
 #include "api/openapi.h"
 #include "api/orders.h"
 #include "api/resources.h"
@@ -90,6 +91,8 @@ const route api_routes[] = {
      .resource = &sequences_resource, .kind = VIEW_DETAIL},
     {"/api/launchsequence/{id}/", "Launch Sequence", NULL, .get = sequence_launch,
      .flags = ROUTE_GET_WRITES, .describe = describe_launch_sequence},
+    /* §8.2: the customer's events as Server-Sent Events, for as long as the client stays */
+    {"/api/events/", NULL, NULL, .get = events_stream, .flags = ROUTE_RAW, .describe = describe_events},
 
     /* Retail data API, §4.1, §4.2 */
     {"/api/v1/", "Api Root", NULL, .get = retail_root, .describe = describe_root},

@@ -9,6 +9,10 @@
  * Everything hanging off a request lives in its arena (released once, when
  * the request ends), except the body, which the http layer owns, and the
  * response body, which the application malloc()s and the http layer frees.
+ *
+ * An answer is a body, or a stream (response_stream): bytes the http layer
+ * pulls from the application for as long as the stream lasts, as the
+ * client takes them.
  */
 #ifndef STOCKROOM_REQUEST_H
 #define STOCKROOM_REQUEST_H
@@ -52,6 +56,43 @@ typedef enum {
     LANE_LOGIN,      /* on the login pool: password checks (slow on purpose) */
     LANE_ANSWERED,   /* admit() made the answer already: run nothing */
 } request_lane;
+
+/*
+ * A streamed answer (Server-Sent Events, say): the handler sets
+ * request.stream, with its status and headers, instead of a body. The http
+ * layer sends the head, then pulls bytes with read() whenever the client
+ * can take more, so nothing piles up for a slow reader; when read() has
+ * nothing, the stream sleeps, holding no thread, until wake(). When
+ * nothing was sent for STREAM_HEARTBEAT_S seconds it sends `heartbeat`
+ * (so a client that has gone is found, and proxies keep the connection).
+ * At a stop the http layer ends every stream at once by itself. The
+ * struct lives in the request's arena.
+ */
+#define STREAM_HEARTBEAT_S 15
+
+typedef struct response_stream response_stream;
+struct response_stream {
+    /* ---- the application's, set by the handler */
+    /* Up to `max` bytes into buf: their number; 0 when there is nothing
+     * now (the stream sleeps until wake()); -1 at its end. On the
+     * connection's thread, the one that ran the handler. */
+    long (*read)(response_stream *s, char *buf, size_t max);
+    /* The stream has begun (its head is queued): from now until closed()
+     * returns, wake() may be called, from any thread. */
+    void (*opened)(response_stream *s);
+    /* It is over: its end, the client gone, the server stopping, or
+     * refused before it began (503 past the limit of open streams). Called
+     * exactly once, whether or not opened() was; nothing of the stream is
+     * called after it returns. */
+    void (*closed)(response_stream *s);
+    const char *heartbeat;   /* e.g. ": keep-alive\n\n" (SSE's comment line) */
+    void *ctx;
+    /* ---- the http layer's, set before opened() */
+    /* There is something to read: read() is called again soon. A wake
+     * that comes while read() runs is not lost. */
+    void (*wake)(response_stream *s);
+    void *conn;
+};
 
 #define REQUEST_MAX_HEADERS_OUT 16
 #define ROUTE_MAX_CAPTURES 8
@@ -98,7 +139,8 @@ typedef struct request {
     int status;
     const char *content_type;
     char *resp_body;            /* malloc'ed; ownership passes to the http layer */
-    size_t resp_len;
+    size_t resp_len;            /* (a stream's: the bytes it sent, for the log) */
+    response_stream *stream;    /* instead of resp_body: a streamed answer */
     const char *allow;          /* "GET, POST, HEAD, OPTIONS" */
     header_pair headers_out[REQUEST_MAX_HEADERS_OUT];
     int nheaders_out;

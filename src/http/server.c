@@ -15,6 +15,19 @@
  * connection). The completion callback writes the access-log line and
  * gives the arena back.
  *
+ * A streamed answer (request.stream) is libmicrohttpd's callback response
+ * of unknown size (chunked): libmicrohttpd calls our reader only when the
+ * socket can take more, so a slow client makes us produce nothing. When
+ * the application has nothing, the reader suspends the connection, which
+ * then costs no thread and no polling; wake() resumes it. One mutex per
+ * stream stands between "nothing now: suspend" and "woken: resume", and a
+ * flag says a wake came while the reader was reading, so no wake is lost
+ * and a connection is never resumed unless suspended. The sweeper also
+ * looks at open streams: it wakes one that has been silent for nearly
+ * STREAM_HEARTBEAT_S (the reader then sends the heartbeat), and ends one
+ * whose client has gone (a peek at the socket finds its end: a suspended
+ * connection is not polled, so libmicrohttpd would not notice).
+ *
  * Connections are tracked from accept to close (NOTIFY_CONNECTION) in a few
  * striped lists; a sweeper thread looks at them twice a second and shuts
  * down the socket of any whose request head has been arriving for longer
@@ -64,6 +77,12 @@
 #define FILES_RESERVE 512
 #define SWEEP_US (500 * 1000LL)
 #define STRIPES 16
+/* A stream silent this long is woken for its heartbeat: with the sweeper's
+ * half second, one goes out at least every STREAM_HEARTBEAT_S. */
+#define HEARTBEAT_US (STREAM_HEARTBEAT_S * 1000000LL - SWEEP_US)
+/* At a stop, streams get this long to send their end; a client that does
+ * not read cannot take it, so its socket is then shut down. */
+#define STREAM_END_US (1000 * 1000LL)
 
 /* ------------------------------------------------------------ state */
 
@@ -74,6 +93,7 @@ static struct MHD_Daemon *daemon_handle;
 static _Atomic bool stopping;
 static _Atomic int in_flight;          /* requests from head to completion */
 static _Atomic int suspended;          /* connections suspended, not yet resumed */
+static _Atomic int open_streams;       /* streamed answers from queued to completed */
 static _Atomic size_t budget_used;     /* body bytes reserved */
 static uint32_t request_id_seed;
 static _Atomic uint64_t request_id_counter;
@@ -84,7 +104,9 @@ static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2
 
 /* ------------------------------------------------------------ connections */
 
-typedef enum { TRACK_WAITING, TRACK_BODY, TRACK_BUSY } track_state;
+typedef enum { TRACK_WAITING, TRACK_BODY, TRACK_BUSY, TRACK_STREAM } track_state;
+
+struct request_ctx;
 
 typedef struct conn_track {
     struct conn_track *prev, *next;
@@ -93,6 +115,7 @@ typedef struct conn_track {
     _Atomic int64_t since_us;        /* BODY: when its last byte came */
     _Atomic int64_t head_from_us;    /* WAITING: when the next head's first data was seen (0: not yet) */
     _Atomic int64_t bytes_before;    /* WAITING: bytes received when the wait began (-1: not known yet) */
+    struct request_ctx *stream;      /* STREAM: its request, until it completes (under the stripe's lock) */
     char ip[INET6_ADDRSTRLEN];
 } conn_track;
 
@@ -173,8 +196,11 @@ static pthread_mutex_t sweeper_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sweeper_wake = PTHREAD_COND_INITIALIZER;
 static bool sweeper_stop;
 
+static void sweep_stream(struct request_ctx *ctx, int fd, int64_t now);
+
 /* Shut down the sockets of heads past their deadline and bodies stalled
- * past theirs (see the top of the file). */
+ * past theirs; wake streams for their heartbeat or their end (see the top
+ * of the file). */
 static void sweep(void)
 {
     int64_t now = monotonic_us();
@@ -205,6 +231,8 @@ static void sweep(void)
                 if (shutdown(t->fd, SHUT_RDWR) == 0)
                     bodies++;
                 atomic_store(&t->state, TRACK_BUSY);   /* once */
+            } else if (state == TRACK_STREAM && t->stream) {
+                sweep_stream(t->stream, t->fd, now);
             }
         }
         pthread_mutex_unlock(&s->lock);
@@ -250,6 +278,13 @@ typedef struct request_ctx {
     bool answered;                  /* the answer is made: the body is thrown away */
     _Atomic bool done;              /* a pool thread has run it: send the response */
     int64_t started_us;
+    /* a streamed answer, from queued (stream_open) to completed */
+    bool stream_open;
+    pthread_mutex_t stream_lock;    /* orders "nothing now: suspend" against "woken: resume" */
+    bool stream_suspended;          /* under stream_lock: suspended by its reader, not resumed yet */
+    bool stream_woken;              /* under stream_lock: woken since its reader last began */
+    _Atomic bool stream_gone;       /* the sweeper found the client gone */
+    _Atomic int64_t stream_sent_us; /* when bytes last went out (or it began) */
 } request_ctx;
 
 /* A finished request's arena, reset, for the thread's next request; freed
@@ -401,19 +436,207 @@ static void fill_request(request_ctx *ctx, struct MHD_Connection *conn, const ch
     r->status = 0;   /* no answer yet */
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, request *r)
+/* ------------------------------------------------------------ streams */
+
+static void refuse(request_ctx *ctx, int status);
+static bool wait_zero(_Atomic int *counter, int64_t us);
+
+/* A place among the open streams: false past max_streams or when stopping. */
+static bool stream_admit(void)
 {
+    int n = atomic_load(&open_streams);
+    do {
+        if ((unsigned)n >= config->max_streams || atomic_load(&stopping))
+            return false;
+    } while (!atomic_compare_exchange_weak(&open_streams, &n, n + 1));
+    return true;
+}
+
+/* The application's stream will not be sent (refused, or no answer at all):
+ * tell it, once. */
+static void drop_stream(request *r)
+{
+    response_stream *s = r->stream;
+    r->stream = NULL;
+    if (s)
+        s->closed(s);
+}
+
+/* Something to read, or the stream must end: its reader runs again soon.
+ * Resumes the connection only when its reader suspended it, once. */
+static void wake_stream(request_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->stream_lock);
+    ctx->stream_woken = true;
+    if (ctx->stream_suspended) {
+        ctx->stream_suspended = false;
+        MHD_resume_connection(ctx->conn);
+        atomic_fetch_sub(&suspended, 1);
+    }
+    pthread_mutex_unlock(&ctx->stream_lock);
+}
+
+static void stream_wake(response_stream *s)
+{
+    wake_stream(s->conn);
+}
+
+/* libmicrohttpd's content reader: the socket can take up to `max` bytes.
+ * The application's bytes, else the heartbeat when it is due, else the
+ * connection is suspended (0) until a wake — unless one came meanwhile. */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    request_ctx *ctx = cls;
+    response_stream *s = ctx->req.stream;
+    for (;;) {
+        pthread_mutex_lock(&ctx->stream_lock);
+        ctx->stream_woken = false;
+        pthread_mutex_unlock(&ctx->stream_lock);
+        if (atomic_load(&ctx->stream_gone))
+            return MHD_CONTENT_READER_END_WITH_ERROR;   /* nobody reads: close */
+        if (atomic_load(&stopping))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        long n = s->read(s, buf, max);
+        if (n < 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        int64_t now = monotonic_us();
+        size_t beat = s->heartbeat ? strlen(s->heartbeat) : 0;
+        if (n == 0 && beat && beat <= max && now - atomic_load(&ctx->stream_sent_us) >= HEARTBEAT_US) {
+            memcpy(buf, s->heartbeat, beat);
+            n = (long)beat;
+        }
+        if (n > 0) {
+            atomic_store(&ctx->stream_sent_us, now);
+            ctx->req.resp_len += (size_t)n;
+            return (ssize_t)n;
+        }
+        pthread_mutex_lock(&ctx->stream_lock);
+        bool again = ctx->stream_woken;
+        if (!again) {
+            ctx->stream_suspended = true;
+            atomic_fetch_add(&suspended, 1);
+            MHD_suspend_connection(ctx->conn);
+        }
+        pthread_mutex_unlock(&ctx->stream_lock);
+        if (!again)
+            return 0;
+    }
+}
+
+/* The sweeper's look at an open stream (under its stripe's lock, so ctx
+ * is alive): a client that closed its end is gone (the stream ends); a
+ * stream silent for HEARTBEAT_US is woken to send its heartbeat. */
+static void sweep_stream(request_ctx *ctx, int fd, int64_t now)
+{
+    char c;
+    ssize_t got = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+        if (!atomic_exchange(&ctx->stream_gone, true))
+            wake_stream(ctx);
+    } else if (now - atomic_load(&ctx->stream_sent_us) >= HEARTBEAT_US) {
+        wake_stream(ctx);
+    }
+}
+
+/* The callback response of a stream (admitted already), listed for the
+ * sweeper; NULL (the stream dropped) when libmicrohttpd cannot make it. */
+static struct MHD_Response *open_stream(request_ctx *ctx)
+{
+    request *r = &ctx->req;
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, ctx, NULL);
+    if (!resp) {
+        drop_stream(r);
+        atomic_fetch_sub(&open_streams, 1);
+        return NULL;
+    }
+    pthread_mutex_init(&ctx->stream_lock, NULL);
+    atomic_store(&ctx->stream_sent_us, monotonic_us());
+    ctx->stream_open = true;
+    r->stream->wake = stream_wake;
+    r->stream->conn = ctx;
+    r->resp_len = 0;
+    if (ctx->track) {
+        struct stripe *st = &stripes[ctx->track->stripe];
+        pthread_mutex_lock(&st->lock);
+        ctx->track->stream = ctx;
+        pthread_mutex_unlock(&st->lock);
+        track_set(ctx->track, TRACK_STREAM);
+    }
+    return resp;
+}
+
+/* The stream's request completed: unlisted, then the application told
+ * (after which nothing wakes it), then its lock goes. */
+static void close_stream(request_ctx *ctx)
+{
+    if (ctx->track) {
+        struct stripe *st = &stripes[ctx->track->stripe];
+        pthread_mutex_lock(&st->lock);
+        ctx->track->stream = NULL;
+        pthread_mutex_unlock(&st->lock);
+    }
+    drop_stream(&ctx->req);
+    if (ctx->stream_suspended)   /* libmicrohttpd completes no suspended connection: a bug */
+        log_line("error: a stream completed while suspended");
+    pthread_mutex_destroy(&ctx->stream_lock);
+    ctx->stream_open = false;
+    atomic_fetch_sub(&open_streams, 1);
+}
+
+/* Each open stream's request (under its stripe's lock, so it is alive). */
+static void each_stream(void (*fn)(request_ctx *ctx))
+{
+    for (int i = 0; i < STRIPES; i++) {
+        struct stripe *st = &stripes[i];
+        pthread_mutex_lock(&st->lock);
+        for (conn_track *t = st->head; t; t = t->next)
+            if (t->stream)
+                fn(t->stream);
+        pthread_mutex_unlock(&st->lock);
+    }
+}
+
+static void shut_stream(request_ctx *ctx)
+{
+    if (ctx->track)
+        shutdown(ctx->track->fd, SHUT_RDWR);
+}
+
+/* At a stop (`stopping` is set): every stream's reader ends it now; those
+ * whose client cannot take the end in STREAM_END_US have their socket shut
+ * down. Streams never hold the stop up for longer. */
+static void end_streams(void)
+{
+    if (atomic_load(&open_streams) == 0)
+        return;
+    int n = atomic_load(&open_streams);
+    each_stream(wake_stream);
+    if (!wait_zero(&open_streams, STREAM_END_US)) {
+        log_line("%d stream(s) not ended after %lldms: their connections are shut down",
+                 atomic_load(&open_streams), STREAM_END_US / 1000);
+        each_stream(shut_stream);
+        wait_zero(&open_streams, STREAM_END_US);
+    }
+    log_line("ended %d stream(s)", n);
+}
+
+/* ------------------------------------------------------------ answering */
+
+static enum MHD_Result send_response(request_ctx *ctx)
+{
+    request *r = &ctx->req;
     if (r->status == 0) {   /* the application made no answer: a bug */
         log_line("error: %s %s: no answer was made", log_escape(r->arena, r->method_name, 16),
                  log_escape(r->arena, r->path, 512));
-        free(r->resp_body);
-        r->resp_body = NULL;
-        r->resp_len = 0;
-        r->status = 500;
-        app->refuse(r, 500);
+        refuse(ctx, 500);
     }
+    if (r->stream && !stream_admit())   /* --max-streams open, or stopping */
+        refuse(ctx, 503);
     struct MHD_Response *resp;
-    if (r->resp_body)
+    if (r->stream)
+        resp = open_stream(ctx);
+    else if (r->resp_body)
         resp = MHD_create_response_from_buffer(r->resp_len, r->resp_body, MHD_RESPMEM_MUST_FREE);
     else
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
@@ -432,8 +655,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, request *r)
         MHD_add_response_header(resp, "X-Request-ID", r->request_id);
     if (r->close || atomic_load(&stopping))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    enum MHD_Result ret = MHD_queue_response(ctx->conn, (unsigned)r->status, resp);
     MHD_destroy_response(resp);
+    /* the reader runs on this thread, after this handler returns */
+    if (ret == MHD_YES && r->stream)
+        r->stream->opened(r->stream);
     return ret;
 }
 
@@ -441,6 +667,7 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, request *r)
 static void refuse(request_ctx *ctx, int status)
 {
     request *r = &ctx->req;
+    drop_stream(r);
     free(r->resp_body);
     r->resp_body = NULL;
     r->resp_len = 0;
@@ -597,7 +824,7 @@ static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *ur
     if (ambiguous) {
         refuse(ctx, 400);
         r->close = true;
-        return send_response(conn, r);
+        return send_response(ctx);
     } else if (r->stopping) {
         refuse(ctx, 503);
     } else if (too_large) {
@@ -616,7 +843,7 @@ static enum MHD_Result begin_request(struct MHD_Connection *conn, const char *ur
      * read a large one (queued now, libmicrohttpd closes the connection). */
     if (ctx->answered && (too_large || ctx->declared > DRAIN_MAX)) {
         r->close = true;
-        return send_response(conn, r);
+        return send_response(ctx);
     }
     return MHD_YES;
 }
@@ -659,19 +886,19 @@ static enum MHD_Result run_request(request_ctx *ctx)
     request *r = &ctx->req;
     track_set(ctx->track, TRACK_BUSY);
     if (ctx->answered)
-        return send_response(ctx->conn, r);
+        return send_response(ctx);
     if (ctx->body) {
         r->body = ctx->body;
         r->body_len = ctx->body_len;
     }
     if (ctx->lane == LANE_READ) {
         app->run(r);
-        return send_response(ctx->conn, r);
+        return send_response(ctx);
     }
     pool *p = ctx->lane == LANE_LOGIN ? &logins : &writers;
     if (!pool_submit(p, ctx)) {
         refuse(ctx, p == &logins && !atomic_load(&stopping) ? 429 : 503);
-        return send_response(ctx->conn, r);
+        return send_response(ctx);
     }
     return MHD_YES;
 }
@@ -690,7 +917,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return body_part(ctx, upload_data, n);
     }
     if (atomic_load(&ctx->done))   /* resumed after a pool thread ran it */
-        return send_response(conn, &ctx->req);
+        return send_response(ctx);
     return run_request(ctx);
 }
 
@@ -709,6 +936,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              log_escape(r->arena, r->path, 512), status, r->resp_len, us,
              log_escape(r->arena, r->request_id, 64),
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    if (ctx->stream_open)
+        close_stream(ctx);
     track_set(ctx->track, TRACK_WAITING);
     free(r->resp_body);
     free(ctx->body);
@@ -732,6 +961,10 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(buf);
     while (n && buf[n - 1] == '\n')
         buf[--n] = '\0';
+    /* what a stream whose client went says (its reader asks for the close):
+     * its access-log line says it already */
+    if (strcmp(buf, "Closing connection (application error generating response).") == 0)
+        return;
     log_line("libmicrohttpd: %s", buf);
 }
 
@@ -902,8 +1135,9 @@ int http_serve(const http_config *cfg, const http_app *application)
         abort();
     }
     log_line("serving on %s://%s:%u with %u connection threads, %u writers, %u login threads, "
-             "up to %u connections",
-             tls ? "https" : "http", cfg->listen_host, cfg->port, threads, nwriters, nlogins, max_connections);
+             "up to %u connections, %u of them streams",
+             tls ? "https" : "http", cfg->listen_host, cfg->port, threads, nwriters, nlogins, max_connections,
+             cfg->max_streams);
     if (app->notify)
         app->notify("ready");
 
@@ -919,6 +1153,7 @@ int http_serve(const http_config *cfg, const http_app *application)
     MHD_socket listen_fd = MHD_quiesce_daemon(daemon_handle);
     if (listen_fd != MHD_INVALID_SOCKET)
         close(listen_fd);
+    end_streams();
     bool finished = wait_zero(&in_flight, (int64_t)cfg->stop_timeout * 1000000);
     /* Work still queued is answered 503; work running finishes. */
     pool_stop(&writers);

@@ -22,7 +22,15 @@
  *     the length is declared), and all of them together within body_budget
  *     bytes: past it a request is 503 with Retry-After;
  *   - the login pool's queue is bounded: when full, 429 with Retry-After;
- *   - on SIGTERM or SIGINT it stops accepting, refuses new requests on open
+ *   - at most max_streams streamed answers (request.h's response_stream)
+ *     are open at once: past it 503 with Retry-After. A stream produces
+ *     only as fast as its client reads, holds no thread while it waits,
+ *     sends its heartbeat when silent for STREAM_HEARTBEAT_S (timeouts
+ *     never cut it while its client reads), and is ended when its client
+ *     goes; its access-log line is written when it ends;
+ *   - on SIGTERM or SIGINT it stops accepting, ends every stream at once
+ *     (cleanly; a client that does not read has its connection shut down
+ *     after a second), refuses new requests on open
  *     connections with 503 (and closes them), lets the requests in flight
  *     finish for up to stop_timeout seconds, answers 503 to work still
  *     queued after that, resumes every suspended connection, and returns 0.
@@ -53,6 +61,7 @@ typedef struct http_config {
     unsigned body_timeout;          /* seconds a body may go without a byte */
     unsigned idle_timeout;          /* seconds an idle connection stays open */
     unsigned stop_timeout;          /* seconds requests in flight get to finish at a stop */
+    unsigned max_streams;           /* streamed answers open at once, at most: past it 503 */
     size_t max_body;                /* bytes; a larger body is 413 */
     size_t body_budget;             /* bytes of bodies buffered at once, at most */
     bool trust_proxy;               /* urls and client address from X-Forwarded-* */
