@@ -132,6 +132,48 @@ record *view_load_one(request *r, const resource *res, int64_t id, int *rc)
 
 /* ------------------------------------------------------------ reading */
 
+/* 1 when the list is in id order, -1 in reverse id order, else 0. */
+static int id_direction(request *r, const char *order_by, const char *id)
+{
+    if (strcmp(order_by, id) == 0 || strcmp(order_by, arena_printf(r->arena, "%s, %s", id, id)) == 0)
+        return 1;
+    if (strcmp(order_by, arena_printf(r->arena, "%s DESC, %s", id, id)) == 0)
+        return -1;
+    return 0;
+}
+
+/*
+ * Where a page `*skip` rows into a list in id order (dir 1) or reverse id
+ * order (-1) starts, from the customer's row_buckets: *bound gets the first
+ * id of the bucket holding that row (the last, in reverse), *skip what is
+ * left to step over from there (fewer than a bucket's ids). 1 found, 0
+ * when the buckets end first (the page is past the rows: the plain OFFSET
+ * finds nothing either), or a store error.
+ */
+static int bucket_start(request *r, const char *table, int dir, int64_t *skip, int64_t *bound)
+{
+    store_stmt *st = store_prepare(r->db, dir > 0
+        ? "SELECT bucket, sum(n) FROM row_buckets WHERE customer_id = $1 AND kind = $2 GROUP BY bucket ORDER BY bucket"
+        : "SELECT bucket, sum(n) FROM row_buckets WHERE customer_id = $1 AND kind = $2 GROUP BY bucket "
+          "ORDER BY bucket DESC");
+    if (!st)
+        return STORE_ERROR;
+    store_bind_int(st, 1, r->customer_id);
+    store_bind_str(st, 2, table);
+    int rc, found = 0;
+    while ((rc = store_step(st)) == STORE_ROW) {
+        int64_t bucket = store_col_int(st, 0), n = store_col_int(st, 1);
+        if (n > *skip) {
+            *bound = dir > 0 ? bucket << STORE_BUCKET_BITS : ((bucket + 1) << STORE_BUCKET_BITS) - 1;
+            found = 1;
+            break;
+        }
+        *skip -= n;
+    }
+    store_reset(st);
+    return rc < 0 ? rc : found;
+}
+
 int view_list(request *r)
 {
     const resource *res = view_resource(r);
@@ -171,11 +213,24 @@ int view_list(request *r)
     const list_query *q = res->query;
     const char *id = arena_printf(r->arena, "%s.id", a);
     const char *order_by = ordering_sql(r, q->ordering, q->nordering, id, id);
-    int limit = sql_int(&params, p.size), offset = sql_int(&params, page_offset(&p));
+    /* in id order, a deep page starts at the bucket that holds its first row */
+    int64_t skip = page_offset(&p);
+    const char *from = "";
+    int dir = res->counted && !*filters ? id_direction(r, order_by, id) : 0;
+    if (dir && skip >= (1 << STORE_BUCKET_BITS)) {
+        int64_t bound, left = skip;
+        if ((rc = bucket_start(r, res->table, dir, &left, &bound)) < 0)
+            return rc;
+        if (rc) {
+            skip = left;
+            from = arena_printf(r->arena, " AND %s.id %s $%d", a, dir > 0 ? ">=" : "<=", sql_int(&params, bound));
+        }
+    }
+    int limit = sql_int(&params, p.size), offset = sql_int(&params, skip);
     selection sel = {
-        .where = arena_printf(r->arena, "%s.id IN (SELECT %s.id FROM %s %s WHERE %s.customer_id = $1%s "
+        .where = arena_printf(r->arena, "%s.id IN (SELECT %s.id FROM %s %s WHERE %s.customer_id = $1%s%s "
                                         "ORDER BY %s LIMIT $%d OFFSET $%d)",
-                              a, a, res->table, a, a, filters, order_by, limit, offset),
+                              a, a, res->table, a, a, filters, from, order_by, limit, offset),
         .order_by = order_by,
         .params = params,
     };

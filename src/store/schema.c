@@ -370,7 +370,10 @@
  * row's, so it increases with created); a payload starting with "{" is a
  * body queued by an earlier version, sent as it is. A device's
  * unsolicitedNonce static. `events`: what GET /api/events/ streams, one row
- * a device change or queued callback, in the writing transaction. */
+ * a device change or queued callback, in the writing transaction.
+ * `row_buckets`: each counted list's rows per customer by ranges of ids,
+ * kept by triggers like row_counts, so a deep page in id order finds its
+ * first row without stepping over every row before it. */
 #define V7(ID, TEXT)                                                            \
     "ALTER TABLE customers ADD COLUMN callback_events " TEXT " NOT NULL DEFAULT 'device';" \
     "ALTER TABLE customers ADD COLUMN callback_legacy INTEGER NOT NULL DEFAULT 0;" \
@@ -386,7 +389,65 @@
     "  data " TEXT " NOT NULL,"        /* the event's JSON */                   \
     "  created BIGINT NOT NULL);"                                               \
     "CREATE INDEX events_customer ON events (customer_id, id);"                 \
-    "CREATE INDEX events_created ON events (created);"
+    "CREATE INDEX events_created ON events (created);"                          \
+    "CREATE TABLE row_buckets ("                                                \
+    "  customer_id BIGINT NOT NULL,"                                            \
+    "  kind " TEXT " NOT NULL,"                                                 \
+    "  bucket BIGINT NOT NULL,"        /* id >> STORE_BUCKET_BITS */              \
+    "  shard INTEGER NOT NULL,"                                                 \
+    "  n BIGINT NOT NULL,"                                                      \
+    "  PRIMARY KEY (customer_id, kind, bucket, shard));"                        \
+    BUCKET_EXISTING("orders") BUCKET_EXISTING("devices") BUCKET_EXISTING("sequences") \
+    BUCKET_EXISTING("shops") BUCKET_EXISTING("suppliers") BUCKET_EXISTING("products") \
+    BUCKET_EXISTING("supplier_refunds")
+
+/* How many ids a bucket of row_buckets spans: 2^12 (store.h). A deep page in id
+ * order walks the customer's buckets (a thousandth of its rows at most,
+ * by 4,096s) and then at most 4,096 index entries. */
+#define STRINGIFY(x) #x
+#define TEXT_OF(x) STRINGIFY(x)
+#define BUCKET_BITS TEXT_OF(STORE_BUCKET_BITS)
+#define BUCKET_EXISTING(table)                                                  \
+    "INSERT INTO row_buckets (customer_id, kind, bucket, shard, n) "            \
+    "SELECT customer_id, '" table "', id >> " BUCKET_BITS ", 0, count(*) FROM " table \
+    " GROUP BY customer_id, id >> " BUCKET_BITS ";"
+
+#define BUCKET_TRIGGERS_SQLITE(table)                                           \
+    "CREATE TRIGGER " table "_bucketed AFTER INSERT ON " table " BEGIN "         \
+    "INSERT INTO row_buckets (customer_id, kind, bucket, shard, n) VALUES (NEW.customer_id, '" table "', " \
+    "NEW.id >> " BUCKET_BITS ", 0, 1) ON CONFLICT (customer_id, kind, bucket, shard) DO UPDATE SET n = n + 1; END;" \
+    "CREATE TRIGGER " table "_unbucketed AFTER DELETE ON " table " BEGIN "       \
+    "UPDATE row_buckets SET n = n - 1 WHERE customer_id = OLD.customer_id AND kind = '" table "' " \
+    "AND bucket = OLD.id >> " BUCKET_BITS " AND shard = 0; END;"
+
+#define BUCKET_TRIGGERS_PG(table)                                               \
+    "CREATE TRIGGER " table "_bucketed AFTER INSERT OR DELETE ON " table         \
+    " FOR EACH ROW EXECUTE FUNCTION bucket_rows();"
+
+#define V7_SQLITE                                                               \
+    V7(ID_SQLITE, TEXT_SQLITE)                                                  \
+    BUCKET_TRIGGERS_SQLITE("orders") BUCKET_TRIGGERS_SQLITE("devices")          \
+    BUCKET_TRIGGERS_SQLITE("sequences") BUCKET_TRIGGERS_SQLITE("shops")         \
+    BUCKET_TRIGGERS_SQLITE("suppliers") BUCKET_TRIGGERS_SQLITE("products")      \
+    BUCKET_TRIGGERS_SQLITE("supplier_refunds")
+
+/* PostgreSQL: spread over 16 rows a bucket (by backend), as row_counts. */
+#define V7_PG                                                                   \
+    V7(ID_PG, TEXT_PG)                                                          \
+    "CREATE FUNCTION bucket_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " \
+    "IF TG_OP = 'INSERT' THEN "                                                 \
+    "INSERT INTO row_buckets (customer_id, kind, bucket, shard, n) "            \
+    "VALUES (NEW.customer_id, TG_TABLE_NAME, NEW.id >> " BUCKET_BITS ", pg_backend_pid() % 16, 1) " \
+    "ON CONFLICT (customer_id, kind, bucket, shard) DO UPDATE SET n = row_buckets.n + 1; " \
+    "ELSE "                                                                     \
+    "INSERT INTO row_buckets (customer_id, kind, bucket, shard, n) "            \
+    "VALUES (OLD.customer_id, TG_TABLE_NAME, OLD.id >> " BUCKET_BITS ", pg_backend_pid() % 16, -1) " \
+    "ON CONFLICT (customer_id, kind, bucket, shard) DO UPDATE SET n = row_buckets.n - 1; " \
+    "END IF; RETURN NULL; END $$;"                                              \
+    BUCKET_TRIGGERS_PG("orders") BUCKET_TRIGGERS_PG("devices")                  \
+    BUCKET_TRIGGERS_PG("sequences") BUCKET_TRIGGERS_PG("shops")                 \
+    BUCKET_TRIGGERS_PG("suppliers") BUCKET_TRIGGERS_PG("products")              \
+    BUCKET_TRIGGERS_PG("supplier_refunds")
 
 /* A key of a JSON text column: SQLite's json_extract, PostgreSQL's ->>. */
 #define JSON_TEXT_SQLITE(col, key) "COALESCE(json_extract(" col ", '$." key "'), '')"
@@ -401,7 +462,7 @@ static const char *const sqlite_steps[] = {
     V4(ID_SQLITE, TEXT_SQLITE),
     V5(ID_SQLITE, TEXT_SQLITE, JSON_TEXT_SQLITE, JSON_INT_SQLITE),
     V6_SQLITE,
-    V7(ID_SQLITE, TEXT_SQLITE),
+    V7_SQLITE,
 };
 
 static const char *const pg_steps[] = {
@@ -411,7 +472,7 @@ static const char *const pg_steps[] = {
     V4(ID_PG, TEXT_PG),
     V5(ID_PG, TEXT_PG, JSON_TEXT_PG, JSON_INT_PG),
     V6_PG,
-    V7(ID_PG, TEXT_PG),
+    V7_PG,
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");

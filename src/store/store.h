@@ -143,4 +143,12 @@ int store_exec_int(store_stmt *st, int64_t *out);
 int store_insert_rows(store *db, const char *table, const char *columns, int ncolumns, int n,
                       void (*bind)(store_stmt *st, int row, int first, void *ctx), void *ctx, int64_t *ids);
 
+/*
+ * Rows of the counted lists are also counted by ranges of ids (the table
+ * row_buckets, kept by triggers in the writing transaction: customer, list,
+ * bucket = id >> STORE_BUCKET_BITS, n), so a deep page in id order starts
+ * from the bucket that holds its first row (views.c).
+ */
+#define STORE_BUCKET_BITS 12
+
 #endif
