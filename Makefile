@@ -74,6 +74,7 @@ bench: deps release
 	bash scripts/bench-tls.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
 	/usr/bin/python3 scripts/bench-flows.py $(RELEASE_DIR)/stockroom
 	/usr/bin/python3 scripts/bench-streams.py $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
+	/usr/bin/python3 scripts/bench-metrics.py $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
 
 bench-scale: deps release
 	/usr/bin/python3 scripts/bench-scale.py $(RELEASE_DIR)/stockroom --orders $(ORDERS) --db $(SCALE_DB) \

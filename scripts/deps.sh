@@ -32,8 +32,13 @@ PACKAGES=(
     postgresql postgresql-client
     # tools the tests and the benchmark drive the server with
     curl wrk nginx-light openssl
+    # make bench: what counting for /metrics costs, in instructions (callgrind)
+    valgrind
     # the browser the Playwright test drives (contract §6: "in a real browser")
     chromium
+    # GET /metrics checked by the real thing: promtool check metrics, and a
+    # prometheus that scrapes a test server (tests/http/test_metrics.py)
+    prometheus
 )
 # Node.js and npm fetch and run the front-end tools (playwright-core, the
 # OpenAPI validator, the API docs page). A machine may already have them from

@@ -21,6 +21,8 @@
 #include "api/callbacks.h"
 #include "api/events.h"
 #include "api/expiry.h"
+#include "api/monitoring.h"
+#include "core/metrics.h"
 #include "api/import.h"
 #include "api/janitor.h"
 #include "api/tenants.h"
@@ -352,7 +354,7 @@ static char serve_host[256];
 enum { O_LISTEN, O_DB, O_THREADS, O_WRITERS, O_LOGIN_THREADS, O_LOGIN_QUEUE, O_MAX_CONNECTIONS,
        O_MAX_PER_IP, O_MAX_STREAMS, O_HEADER_TIMEOUT, O_BODY_TIMEOUT, O_IDLE_TIMEOUT, O_STOP_TIMEOUT, O_MAX_BODY,
        O_BODY_BUDGET, O_LOGIN_FAILURES_USER, O_LOGIN_FAILURES_ADDRESS, O_KEEP_DELIVERED, O_KEEP_EXPIRED,
-       O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_COUNT };
+       O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_METRICS_TOKEN, O_METRICS_OFF, O_COUNT };
 
 static const serve_option serve_options[O_COUNT] = {
     [O_LISTEN] = {"listen", "STOCKROOM_LISTEN", OPT_LISTEN, "HOST:PORT", 0, 0,
@@ -409,6 +411,11 @@ static const serve_option serve_options[O_COUNT] = {
                     "serve HTTPS (TLS 1.2 and 1.3) with this PEM certificate (chain) ..."},
     [O_TLS_KEY] = {"tls-key", "STOCKROOM_TLS_KEY", OPT_TEXT, "FILE", 0, 0,
                    "... and its unencrypted PEM private key; both or neither"},
+    [O_METRICS_TOKEN] = {"metrics-token", "STOCKROOM_METRICS_TOKEN", OPT_TEXT, "TOKEN", 0, 0,
+                         "GET /metrics answers loopback only; with a token, also whoever sends\n"
+                         "Authorization: Bearer TOKEN (prefer the variable: flags show in ps)"},
+    [O_METRICS_OFF] = {"metrics-off", "STOCKROOM_METRICS_OFF", OPT_SWITCH, NULL, 0, 0,
+                       "count nothing for GET /metrics, which is then 404 (make bench compares)"},
 };
 
 /* "16M", "256k", "1G", "1048576" → bytes. */
@@ -467,19 +474,21 @@ static bool set_option(int which, const char *text, const char *from)
         serve_cfg.port = (unsigned short)port;
         return true;
     }
-    case OPT_SWITCH:
+    case OPT_SWITCH: {
+        bool *flag = which == O_METRICS_OFF ? &serve_api.metrics_off : &serve_cfg.trust_proxy;
         if (strcmp(text, "") == 0 || strcmp(text, "0") == 0 || strcasecmp(text, "false") == 0 ||
             strcasecmp(text, "no") == 0 || strcasecmp(text, "off") == 0) {
-            serve_cfg.trust_proxy = false;
+            *flag = false;
             return true;
         }
         if (strcmp(text, "1") == 0 || strcasecmp(text, "true") == 0 || strcasecmp(text, "yes") == 0 ||
             strcasecmp(text, "on") == 0) {
-            serve_cfg.trust_proxy = true;
+            *flag = true;
             return true;
         }
         fprintf(stderr, "stockroom serve: %s takes 1/true/yes/on or 0/false/no/off\n", from);
         return false;
+    }
     case OPT_DURATION:
         if (!parse_duration(text, which == O_KEEP_DELIVERED ? &serve_janitor.keep_delivered_us
                                                            : &serve_janitor.keep_expired_us)) {
@@ -494,6 +503,8 @@ static bool set_option(int which, const char *text, const char *from)
             serve_cfg.tls_cert_file = *text ? text : NULL;
         else if (which == O_TLS_KEY)
             serve_cfg.tls_key_file = *text ? text : NULL;
+        else if (which == O_METRICS_TOKEN)
+            serve_api.metrics_token = text;
         return true;
     case OPT_COUNT:
     case OPT_BYTES: {
@@ -780,11 +791,12 @@ static void serve_notify(const char *state)
         sd_notify(0, "STOPPING=1");
 }
 
-static const http_app stockroom_app = {
+static http_app stockroom_app = {
     .admit = api_admit,
     .run = api_run,
     .refuse = api_refuse,
     .notify = serve_notify,
+    .completed = monitoring_request,
 };
 
 static int run_serve(int argc, char **argv)
@@ -840,6 +852,9 @@ static int run_serve(int argc, char **argv)
         return 1;
     store_close(db);
     serve_api.db_url = serve_db;
+    metrics_set_build(STOCKROOM_VERSION);
+    if (serve_api.metrics_off)
+        stockroom_app.completed = NULL;
     api_init(&serve_api);
     serve_janitor.db_url = serve_db;
     if (callbacks_start(serve_db) < 0 || janitor_start(&serve_janitor) < 0 || expiry_start(serve_db) < 0 ||

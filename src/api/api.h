@@ -79,6 +79,8 @@ typedef struct api_config {
     const char *db_url;             /* every thread opens its own connection on its first request */
     unsigned login_failures_user;   /* throttle.h: failures per window per username (0: none) */
     unsigned login_failures_address;/* ... per client address */
+    const char *metrics_token;      /* opens GET /metrics beyond loopback (monitoring.h); NULL: not */
+    bool metrics_off;               /* count nothing; GET /metrics is 404 */
 } api_config;
 
 /* Once, before serving. */

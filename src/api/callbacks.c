@@ -35,6 +35,7 @@
 #include "api/outbox.h"
 #include "core/arena.h"
 #include "core/datetime.h"
+#include "core/metrics.h"
 #include "core/util.h"
 #include "core/worker.h"
 
@@ -328,9 +329,25 @@ static delivery *claim(store *db, int64_t customer, int64_t now, int *rc)
     return d;
 }
 
+/* Deliveries by outcome, for GET /metrics (counted when written down). */
+static _Atomic uint64_t outcomes[3];
+
+static void write_metrics(FILE *out, void *unused)
+{
+    (void)unused;
+    static const char *const names[] = {[SENT] = "delivered", [FAILED] = "failed", [ABANDONED] = "abandoned"};
+    metrics_write_family(out, "stockroom_callback_deliveries_total", "counter",
+                         "Callback deliveries by this process, by outcome (failed: retried later; "
+                         "abandoned: given back at a stop).");
+    for (int i = 0; i < 3; i++)
+        fprintf(out, "stockroom_callback_deliveries_total{outcome=\"%s\"} %llu\n", names[i],
+                (unsigned long long)atomic_load(&outcomes[i]));
+}
+
 /* Write down what became of a delivery, in the open transaction. */
 static int record(store *db, const delivery *d, int64_t now)
 {
+    atomic_fetch_add(&outcomes[d->result], 1);
     store_stmt *st;
     if (d->result == SENT)
         st = store_prepare(db, "UPDATE callbacks SET delivered = $2, attempts = attempts + 1, "
@@ -639,6 +656,7 @@ int callbacks_start(const char *url)
         return -1;
     }
     db_url = strdup(url);
+    metrics_register(write_metrics, NULL);
     atomic_store(&stop_asked, false);
     if (worker_start(&deliverer) < 0) {
         curl_multi_cleanup(multi);

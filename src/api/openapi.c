@@ -1218,6 +1218,18 @@ void describe_healthz(doc *d, const route *rt, json_object *item)
     op_end(&o, item, M_GET);
 }
 
+void describe_metrics(doc *d, const route *rt, json_object *item)
+{
+    op o;
+    if (!route_has(rt, M_GET))
+        return;
+    op_begin(d, &o, rt, "retrieve", "Metrics for Prometheus (text format 0.0.4): loopback, or the operator's "
+             "bearer token", "health");
+    op_answer(&o, 200, response("The metrics.", "text/plain", string_of(NULL)));
+    op_answer(&o, 404, response("Neither from loopback nor with the token.", "application/json", jobj()));
+    op_end(&o, item, M_GET);
+}
+
 void describe_front_door(doc *d, const route *rt, json_object *item)
 {
     op o;

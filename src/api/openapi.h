@@ -40,6 +40,7 @@ void describe_healthz(openapi_doc *d, const route *rt, json_object *item);
 void describe_wall(openapi_doc *d, const route *rt, json_object *item);
 void describe_wall_asset(openapi_doc *d, const route *rt, json_object *item);
 void describe_front_door(openapi_doc *d, const route *rt, json_object *item);
+void describe_metrics(openapi_doc *d, const route *rt, json_object *item);
 void describe_launch(openapi_doc *d, const route *rt, json_object *item);
 void describe_launch_sequence(openapi_doc *d, const route *rt, json_object *item);
 void describe_query_string(openapi_doc *d, const route *rt, json_object *item);

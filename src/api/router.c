@@ -29,6 +29,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "api/monitoring.h"
 #include "api/auth.h"
 #include "api/browsable.h"
 #include "api/json.h"
@@ -646,6 +647,7 @@ void api_init(const api_config *cfg)
 {
     db_url = cfg->db_url;
     throttle_configure(cfg->login_failures_user, cfg->login_failures_address);
+    monitoring_init(cfg->metrics_token, cfg->metrics_off);
     xml_init();
     for (int i = 0; i < api_nroutes && i < 64; i++)
         allow_text[i] = build_allow(&api_routes[i]);

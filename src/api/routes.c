@@ -19,6 +19,7 @@
 #include "api/docs.h"
 #include "api/events.h"
 #include "api/openapi.h"
+#include "api/monitoring.h"
 #include "api/orders.h"
 #include "api/resources.h"
 #include "api/sequences.h"
@@ -28,6 +29,8 @@
 
 const route api_routes[] = {
     {"/healthz", NULL, NULL, .get = healthz, .flags = ROUTE_PUBLIC | ROUTE_RAW, .describe = describe_healthz},
+    /* the operator's Prometheus: loopback, or the bearer token set (monitoring.c) */
+    {"/metrics", NULL, NULL, .get = metrics_page, .flags = ROUTE_PUBLIC | ROUTE_RAW, .describe = describe_metrics},
     /* a browser opening the server's address lands on the API root */
     {"/", NULL, NULL, .get = front_door, .flags = ROUTE_PUBLIC | ROUTE_RAW, .describe = describe_front_door},
 

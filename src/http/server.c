@@ -65,6 +65,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/metrics.h"
 #include "core/util.h"
 
 /* A refused request's body up to this size is read and thrown away, so the
@@ -95,6 +96,7 @@ static _Atomic int in_flight;          /* requests from head to completion */
 static _Atomic int suspended;          /* connections suspended, not yet resumed */
 static _Atomic int open_streams;       /* streamed answers from queued to completed */
 static _Atomic size_t budget_used;     /* body bytes reserved */
+static _Atomic int open_connections;   /* from accept to close */
 static uint32_t request_id_seed;
 static _Atomic uint64_t request_id_counter;
 
@@ -153,6 +155,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, t->ip, sizeof t->ip);
         }
         track_set(t, TRACK_WAITING);
+        atomic_fetch_add(&open_connections, 1);
         atomic_store(&t->bytes_before, 0);   /* a new connection: any byte begins a head */
         t->stripe = (int)(((uintptr_t)t >> 6) % STRIPES);
         struct stripe *s = &stripes[t->stripe];
@@ -176,6 +179,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
         pthread_mutex_unlock(&s->lock);
         free(t);
         *socket_context = NULL;
+        atomic_fetch_sub(&open_connections, 1);
     }
 }
 
@@ -936,6 +940,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
              log_escape(r->arena, r->path, 512), status, r->resp_len, us,
              log_escape(r->arena, r->request_id, 64),
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
+    if (app->completed)
+        app->completed(r, us);
     if (ctx->stream_open)
         close_stream(ctx);
     track_set(ctx->track, TRACK_WAITING);
@@ -1050,6 +1056,36 @@ static bool wait_zero(_Atomic int *counter, int64_t us)
     return atomic_load(counter) == 0;
 }
 
+/* The http layer's figures, for GET /metrics (core/metrics.h). */
+static void write_metrics(FILE *out, void *unused)
+{
+    (void)unused;
+    static const struct {
+        const char *name, *help;
+        _Atomic int *value;
+    } gauges[] = {
+        {"stockroom_http_requests_in_flight", "Requests from their head to their completion.", &in_flight},
+        {"stockroom_http_connections_open", "Open client connections.", &open_connections},
+        {"stockroom_http_streams_open", "Open event streams (GET /api/events/).", &open_streams},
+    };
+    for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++) {
+        metrics_write_family(out, gauges[i].name, "gauge", gauges[i].help);
+        fprintf(out, "%s %d\n", gauges[i].name, atomic_load(gauges[i].value));
+    }
+    metrics_write_family(out, "stockroom_http_body_bytes_buffered", "gauge",
+                         "Request body bytes buffered (reserved against --body-budget).");
+    fprintf(out, "stockroom_http_body_bytes_buffered %zu\n", atomic_load(&budget_used));
+    pool *pools[] = {&writers, &logins};
+    metrics_write_family(out, "stockroom_queue_depth", "gauge",
+                         "Requests waiting for a thread of a pool (writers: writes; logins: password checks).");
+    for (size_t i = 0; i < 2; i++) {
+        pthread_mutex_lock(&pools[i]->lock);
+        unsigned queued = pools[i]->queued;
+        pthread_mutex_unlock(&pools[i]->lock);
+        fprintf(out, "stockroom_queue_depth{pool=\"%s\"} %u\n", pools[i]->name, queued);
+    }
+}
+
 int http_serve(const http_config *cfg, const http_app *application)
 {
     config = cfg;
@@ -1134,6 +1170,7 @@ int http_serve(const http_config *cfg, const http_app *application)
         log_line("cannot start threads: %s", strerror(errno));
         abort();
     }
+    metrics_register(write_metrics, NULL);
     log_line("serving on %s://%s:%u with %u connection threads, %u writers, %u login threads, "
              "up to %u connections, %u of them streams",
              tls ? "https" : "http", cfg->listen_host, cfg->port, threads, nwriters, nlogins, max_connections,

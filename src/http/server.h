@@ -45,6 +45,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http/request.h"
 
@@ -83,6 +84,9 @@ typedef struct http_app {
     void (*refuse)(request *r, int status);
     /* Called once the socket listens (ready), and when a stop begins. */
     void (*notify)(const char *state);
+    /* A request ended (its answer sent, or its connection gone), `us`
+     * microseconds after its head came in: for the metrics (may be NULL). */
+    void (*completed)(const request *r, int64_t us);
 } http_app;
 
 /* Serve until SIGTERM or SIGINT. 0 after a clean stop; 1 when it cannot

@@ -33,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/metrics.h"
+#include "core/util.h"
+
 typedef struct lite_stmt {
     struct store_stmt_common common;
     sqlite3_stmt *stmt;
@@ -102,6 +105,8 @@ static int open_stores;            /* to close the shared writer with the last s
 static struct lite_store *shared_writer;   /* guarded by writer_lock */
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void write_metrics(FILE *out, void *unused);
+
 static store *lite_open(const char *url, char **err)
 {
     const char *path = url;
@@ -109,6 +114,7 @@ static store *lite_open(const char *url, char **err)
         path += 9;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, configure_library);
+    metrics_register(write_metrics, NULL);
     lite_store *db = calloc(1, sizeof *db);
     if (!db)
         abort();
@@ -219,6 +225,22 @@ static uint64_t batches_committed, batches_synced;
 static uint64_t batch_failed[256];
 static bool sync_running;
 
+/* For GET /metrics: writes per batch, and how long each fdatasync took. */
+static const double batch_bounds[] = {1, 2, 4, 8, 16, 32, 64};
+static metrics_histogram batch_sizes = {.bounds = batch_bounds, .nbounds = 7};
+static metrics_histogram sync_durations = METRICS_DURATION_HISTOGRAM;
+
+static void write_metrics(FILE *out, void *unused)
+{
+    (void)unused;
+    metrics_write_family(out, "stockroom_db_write_batch_size", "histogram",
+                         "Writes committed together in one SQLite transaction (group commit).");
+    metrics_write_histogram(out, "stockroom_db_write_batch_size", "", &batch_sizes, 1);
+    metrics_write_family(out, "stockroom_db_fsync_duration_seconds", "histogram",
+                         "Time of each fdatasync of the SQLite WAL (one covers every batch committed before it).");
+    metrics_write_histogram(out, "stockroom_db_fsync_duration_seconds", "", &sync_durations, 1e-6);
+}
+
 /* Give the writer connection back: keep its last error for store_errmsg(). */
 static void release_writer(lite_store *db)
 {
@@ -264,6 +286,7 @@ static void batch_close(void)
     if (!sqlite3_get_autocommit(w->conn))
         run_control(w, w->rollback);
     batch_open = false;
+    metrics_observe(&batch_sizes, (uint64_t)batch_size, 1);
     pthread_mutex_lock(&sync_lock);
     if (rc < 0)
         batch_failed[batch_last % 256] = batch_last;
@@ -336,7 +359,9 @@ static int sync_wal(lite_store *on)
         if (on == shared_writer)
             on->wal_fd = fd;
     }
+    int64_t started = monotonic_us();
     int rc = fdatasync(fd);
+    metrics_observe(&sync_durations, (uint64_t)(monotonic_us() - started), 1e-6);
     if (fd != on->wal_fd)
         close(fd);
     return rc;
