@@ -154,20 +154,27 @@ int view_list(request *r)
     const char *a = res->alias;
     /* the count: kept with the rows (one small read at any size), or, for a
      * filtered list, counted along the filter's index */
-    store_stmt *st = store_prepare(r->db, res->counted && !*filters
+    store_stmt *count = store_prepare(r->db, res->counted && !*filters
         ? arena_printf(r->arena, "SELECT COALESCE(sum(n), 0) FROM row_counts WHERE customer_id = $1 "
                                  "AND kind = '%s'", res->table)
         : arena_printf(r->arena, "SELECT count(*) FROM %s %s WHERE %s.customer_id = $1%s", res->table, a, a,
                        filters));
-    if (!st)
+    if (!count)
         return STORE_ERROR;
-    sql_bind(st, &params);
-    int64_t count = 0;
-    int rc = store_exec_int(st, &count);
-    if (rc != STORE_ROW)
-        return rc < 0 ? rc : STORE_ERROR;
-    if (!page_check(r, &p, count))
-        return VIEW_DONE;
+    sql_bind(count, &params);
+    /* The page goes out with the count in one round trip (store_send), and
+     * is dropped when the count says it does not exist; only page=last
+     * needs the count first. */
+    int64_t total = 0;
+    int rc;
+    if (p.last) {
+        if ((rc = store_exec_int(count, &total)) != STORE_ROW)
+            return rc < 0 ? rc : STORE_ERROR;
+        if (!page_check(r, &p, total))
+            return VIEW_DONE;
+    } else {
+        store_send(count);
+    }
     const list_query *q = res->query;
     const char *id = arena_printf(r->arena, "%s.id", a);
     const char *order_by = ordering_sql(r, q->ordering, q->nordering, id, id);
@@ -179,8 +186,17 @@ int view_list(request *r)
         .order_by = order_by,
         .params = params,
     };
+    if (res->loads_in_one_query)
+        store_read_last(r->db);
     record_vec out = {0};
     rc = res->load(r, &sel, &out);
+    if (!p.last) {
+        int counted = store_exec_int(count, &total);
+        if (rc >= 0 && counted != STORE_ROW)
+            rc = counted < 0 ? counted : STORE_ERROR;
+        if (rc >= 0 && !page_check(r, &p, total))
+            return VIEW_DONE;
+    }
     if (rc < 0)
         return rc;
     respond_page(r, &p, out.items, out.n);
@@ -196,6 +212,8 @@ int view_retrieve(request *r)
         return VIEW_DONE;
     }
     sel.where = arena_printf(r->arena, "%s.id = %s", res->alias, res->key_sql);
+    if (res->loads_in_one_query)
+        store_read_last(r->db);   /* one statement: no transaction around it */
     record_vec out = {0};
     int rc = res->load(r, &sel, &out);
     if (rc < 0)

@@ -40,6 +40,14 @@ int store_begin_write(store *db) { return B(db)->begin_write(db); }
 int store_commit(store *db) { return B(db)->commit(db); }
 int store_rollback(store *db) { return B(db)->rollback(db); }
 int64_t store_changes(store *db) { return B(db)->changes(db); }
+void store_read_last(store *db) { B(db)->read_last(db); }
+void store_send(store_stmt *st) { BS(st)->send(st); }
+int store_listen(store *db, const char *channel) { return B(db)->listen(db, channel); }
+
+int store_wait_notifications(store *db, int timeout_ms, void (*fn)(const char *payload, void *ctx), void *ctx)
+{
+    return B(db)->wait_notifications(db, timeout_ms, fn, ctx);
+}
 
 int store_lock_key(store *db, int64_t key)
 {
