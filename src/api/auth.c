@@ -2,14 +2,18 @@
  * auth.c — credentials to customer, and the CSRF check (see auth.h). A key
  * or token that is present but wrong, revoked, expired or malformed is
  * "Invalid token."; no credentials at all is "Authentication credentials
- * were not provided.".
+ * were not provided.". A credential found is kept in the process's cache
+ * (credentials.h), which answers for it until it changes; one not found is
+ * asked of the database every time.
  */
 #include "api/auth.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/credentials.h"
 #include "api/grants.h"
 #include "api/respond.h"
 #include "api/tenants.h"
@@ -87,17 +91,70 @@ static bool by_key(request *r, const char *key)
     size_t n = strlen(key);
     while (n && (key[n - 1] == ' ' || key[n - 1] == '\t'))
         n--;
-    int64_t customer = 0, session = 0;
-    int found = key_lookup(r->db, key, n, &customer);
-    if (found == 0)
-        found = grant_session_key_lookup(r->db, key, n, &session, &customer);
-    if (found < 0)
-        return db_error(r);
-    if (!found)
-        return fail(r, "Invalid token.");
-    r->customer_id = customer;
-    r->session_ref = session;
+    char hash[65];
+    secret_hash(key, n, hash);
+    credential c = {0};
+    if (!credentials_get(CREDENTIAL_KEY, hash, &c)) {
+        uint64_t ticket = credentials_ticket();
+        int found = key_lookup(r->db, key, n, &c.customer_id);
+        if (found == 0)
+            found = grant_session_key_lookup(r->db, key, n, &c.session_ref, &c.customer_id, &c.expires);
+        if (found < 0)
+            return db_error(r);
+        if (!found)
+            return fail(r, "Invalid token.");
+        credentials_put(CREDENTIAL_KEY, hash, ticket, &c);
+    }
+    r->customer_id = c.customer_id;
+    r->session_ref = c.session_ref;
     return true;
+}
+
+/* An OAuth access token. */
+static bool by_bearer(request *r, const char *token)
+{
+    char hash[65];
+    secret_hash(token, strlen(token), hash);
+    credential c = {0};
+    if (!credentials_get(CREDENTIAL_BEARER, hash, &c)) {
+        uint64_t ticket = credentials_ticket();
+        int found = grant_access_lookup(r->db, token, strlen(token), &c.customer_id, &c.expires);
+        if (found < 0)
+            return db_error(r);
+        if (!found)
+            return fail(r, "Invalid token.");
+        credentials_put(CREDENTIAL_BEARER, hash, ticket, &c);
+    }
+    r->customer_id = c.customer_id;
+    return true;
+}
+
+/* A live session's cookie: 1 (r filled in), 0 none, -1 (answered). */
+static int by_session(request *r, const char *sid)
+{
+    char hash[65];
+    secret_hash(sid, strlen(sid), hash);
+    credential c = {0};
+    if (!credentials_get(CREDENTIAL_SESSION, hash, &c)) {
+        uint64_t ticket = credentials_ticket();
+        session_info s;
+        int found = grant_session_lookup(r->db, r->arena, sid, &s);
+        if (found < 0) {
+            db_error(r);
+            return -1;
+        }
+        if (!found)
+            return 0;
+        c = (credential){.customer_id = s.customer_id, .session_ref = s.ref, .expires = s.expires};
+        snprintf(c.csrf, sizeof c.csrf, "%s", s.csrf);
+        snprintf(c.username, sizeof c.username, "%s", s.username);
+        credentials_put(CREDENTIAL_SESSION, hash, ticket, &c);
+    }
+    r->customer_id = c.customer_id;
+    r->session_ref = c.session_ref;
+    r->session_csrf = arena_strdup(r->arena, c.csrf);
+    r->username = arena_strdup(r->arena, c.username);
+    return 1;
 }
 
 bool auth_authenticate(request *r)
@@ -122,30 +179,14 @@ bool auth_authenticate(request *r)
     const char *bearer = authorization(r, "Bearer", &malformed);
     if (malformed)
         return fail(r, "Invalid token.");
-    if (bearer) {
-        int64_t customer = 0;
-        int found = grant_access_lookup(r->db, bearer, strlen(bearer), &customer);
-        if (found < 0)
-            return db_error(r);
-        if (!found)
-            return fail(r, "Invalid token.");
-        r->customer_id = customer;
-        return true;
-    }
+    if (bearer)
+        return by_bearer(r, bearer);
 
     const char *sid = request_cookie(r, "sessionid");
     if (sid && *sid) {
-        session_info s;
-        int found = grant_session_lookup(r->db, r->arena, sid, &s);
-        if (found < 0)
-            return db_error(r);
-        if (found) {
-            r->customer_id = s.customer_id;
-            r->session_ref = s.ref;
-            r->session_csrf = s.csrf;
-            r->username = s.username;
-            return true;
-        }
+        int found = by_session(r, sid);
+        if (found != 0)
+            return found > 0;
     }
     return fail(r, "Authentication credentials were not provided.");
 }

@@ -31,6 +31,7 @@
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/browsable.h"
+#include "api/credentials.h"
 #include "api/json.h"
 #include "api/metadata.h"
 #include "api/respond.h"
@@ -594,6 +595,7 @@ static store *open_thread_db(void)
 void api_init(const api_config *cfg)
 {
     db_url = cfg->db_url;
+    credentials_start(cfg->db_url);
     throttle_configure(cfg->login_failures_user, cfg->login_failures_address);
     xml_init();
     for (int i = 0; i < api_nroutes && i < 64; i++)
@@ -602,6 +604,7 @@ void api_init(const api_config *cfg)
 
 void api_shutdown(void)
 {
+    credentials_stop();
     pthread_mutex_lock(&thread_dbs_lock);
     for (int i = 0; i < nthread_dbs; i++)
         store_close(thread_dbs[i]);
