@@ -15,18 +15,13 @@
 #include <pthread.h>
 #include <sodium.h>
 #include <stdatomic.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/datetime.h"
 #include "core/util.h"
-#include "core/worker.h"
-#include "store/store.h"
 
 #define SLOTS 8192             /* a power of two */
 #define STRIPES 64
-#define LISTEN_POLL_MS 200     /* how soon the listener sees it should stop */
-#define RETRY_US 1000000LL     /* between attempts to listen again */
 
 typedef struct slot {
     bool used;
@@ -38,11 +33,7 @@ typedef struct slot {
 static slot slots[SLOTS];
 static pthread_mutex_t stripes[STRIPES] = {[0 ... STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
 static atomic_uint_fast64_t generation;
-static atomic_bool listening;          /* the cache is on */
-static const char *listen_url;
-
-static void run_listener(worker *w);
-static worker listener = WORKER_INIT("credentials", run_listener);
+static atomic_bool listening;          /* the cache is on: every request connection listens */
 
 static pthread_mutex_t *stripe_of(size_t i)
 {
@@ -136,86 +127,38 @@ void credentials_forget_session(int64_t session_ref)
         evict_where(of_session, &session_ref);
 }
 
-/* ------------------------------------------------------------ the listener */
+/* ------------------------------------------------------------ watching */
 
 /* A credential's hash; "" (the triggers' word for a change that may touch
- * any, such as a user renamed) or anything else: everything. */
+ * any, such as a user renamed), NULL (notifications missed) or anything
+ * else: everything. */
 static void on_notification(const char *payload, void *ctx)
 {
     (void)ctx;
     unsigned char h[32];
-    if (parse_hash(payload, h))
+    if (payload && parse_hash(payload, h))
         credentials_forget(payload);
     else
         evict_where(NULL, NULL);
 }
 
-/* Off, and empty: what changed while no one listened is unknown. */
-static void stop_caching(void)
+void credentials_watch(store *db)
 {
+    static atomic_bool refused;   /* a PostgreSQL connection could not listen: off for good */
+    if (store_kind_of(db) != STORE_POSTGRES || atomic_load(&refused))
+        return;
+    if (store_watch(db, CREDENTIALS_CHANNEL, on_notification, NULL) == STORE_DONE) {
+        atomic_store(&listening, true);
+        return;
+    }
+    atomic_store(&refused, true);
     atomic_store(&listening, false);
     evict_where(NULL, NULL);
+    log_line("credentials: cannot listen for changes (%s): every request queries its credentials",
+             store_errmsg(db));
 }
 
-static void run_listener(worker *w)
+bool credentials_on(void)
 {
-    store *db = NULL;
-    bool said = false;   /* the loss is logged once, not at every attempt */
-    while (!worker_stopping(w)) {
-        if (!db) {
-            char *err = NULL;
-            db = store_open(listen_url, &err);
-            if (db && store_listen(db, CREDENTIALS_CHANNEL) < 0) {
-                free(err);
-                err = strdup(store_errmsg(db));
-                store_close(db);
-                db = NULL;
-            }
-            if (!db) {
-                if (!said)
-                    log_line("credentials: cannot listen for changes (%s): every request queries its credentials",
-                             err ? err : "cannot connect");
-                said = true;
-                free(err);
-                worker_wait(w, RETRY_US);
-                continue;
-            }
-            evict_where(NULL, NULL);   /* changes before LISTEN went unseen */
-            atomic_store(&listening, true);
-            if (said)
-                log_line("credentials: listening for changes again");
-            said = false;
-        }
-        if (store_wait_notifications(db, LISTEN_POLL_MS, on_notification, NULL) < 0) {
-            stop_caching();
-            log_line("credentials: stopped listening for changes (%s): every request queries its credentials",
-                     store_errmsg(db));
-            said = true;
-            store_close(db);
-            db = NULL;
-        }
-    }
-    stop_caching();
-    store_close(db);
-}
-
-int credentials_start(const char *db_url)
-{
-    if (!db_url)
-        return 0;
-    /* which database: its own connection tells (the api layer knows no URLs) */
-    store *probe = store_open(db_url, NULL);
-    bool postgres = probe && store_kind_of(probe) == STORE_POSTGRES;
-    store_close(probe);
-    if (!postgres)
-        return 0;
-    listen_url = db_url;
-    return worker_start(&listener);
-}
-
-void credentials_stop(void)
-{
-    if (listen_url)
-        worker_stop(&listener);
-    listen_url = NULL;
+    return atomic_load(&listening);
 }

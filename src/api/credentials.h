@@ -5,21 +5,24 @@
  * user), by the BLAKE2b hash the tables keep of it, so that a request
  * authenticated once costs no query for its credentials again.
  *
- * On PostgreSQL only. A listener connection LISTENs on the channel
- * "stockroom_credentials", where triggers on the credential tables (schema
- * V8) notify the hash of every credential updated or deleted — a revoke, a
- * logout, a token rotated, a deleted user, customer or client cascading —
- * from the transaction that changes it: every server forgets it when that
- * transaction commits, whoever made the change (the CLI included). While
- * the listener is not listening (starting, or connecting again after a
- * loss, when anything may have changed unseen) the cache is empty and off:
- * every lookup queries. Expiry is checked against the cached expiry on
- * every use. A server forgets what it ends itself before it answers
- * (credentials_forget_*), not when its notification comes back.
+ * On PostgreSQL only. Triggers on the credential tables (schema V8) notify
+ * the hash of every credential updated or deleted — a revoke, a logout, a
+ * token rotated, a session expired by hand, a deleted user, customer or
+ * client cascading — on the channel "stockroom_credentials", from the
+ * transaction that changes it, whoever makes it (the CLI included). Every
+ * request connection LISTENs there (credentials_watch), and PostgreSQL
+ * hands it what was committed before each of its transactions begins
+ * (store_watch): so when a request has made its first round trip, the
+ * cache has forgotten every credential changed before the request was
+ * sent, and the request checks its own again (auth_recheck) before it
+ * answers or commits. A credential revoked through one server is refused
+ * by every other on its next request, with no query for credentials on
+ * the requests in between. Expiry is checked against the cached expiry on
+ * every use; a server forgets what it ends itself before it answers.
  *
  * On SQLite the cache stays off: a lookup there is an index read inside
- * the process (no round trip to save), and a revoke by the CLI, another
- * process, must be seen at once without a notification to carry it.
+ * the process (no round trip to save), and the CLI, another process, has
+ * no channel to say what it revoked.
  *
  * Thread-safe (a lock per stripe of slots); a fill that raced with a
  * change is dropped (the ticket taken before its query tells).
@@ -32,6 +35,7 @@
 
 #include "api/accounts.h"
 #include "api/grants.h"
+#include "store/store.h"
 
 #define CREDENTIALS_CHANNEL "stockroom_credentials"
 
@@ -49,10 +53,11 @@ typedef struct credential {
     char username[USERNAME_MAX * 4 + 1];   /* a session's user (UTF-8) */
 } credential;
 
-/* Listen for changes when db_url names PostgreSQL (otherwise, and with
- * NULL, the cache stays off); 0, or -1 with a message on stderr. */
-int credentials_start(const char *db_url);
-void credentials_stop(void);
+/* A request connection, before its first request: on PostgreSQL it
+ * listens for changes, and the cache is on while every one does. */
+void credentials_watch(store *db);
+/* Is the cache on (PostgreSQL, every request connection listening)? */
+bool credentials_on(void);
 
 /* The live credential of that kind whose secret hashes to `hash` (64 hex
  * characters, secret_hash()): true and *out, or false (not cached, expired,

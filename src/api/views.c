@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/outbox.h"
 #include "api/respond.h"
 #include "core/util.h"
@@ -20,6 +21,7 @@
  * between two (a random part of 1, 2, 4 ... 64 ms). */
 #define WRITE_ATTEMPTS 12
 #define BACKOFF_MAX_US 64000
+#define VIEW_RECHECK (-101)   /* the request's credential must be asked for again */
 
 /* ------------------------------------------------------------ SQL pieces */
 
@@ -281,14 +283,32 @@ int view_write(request *r, view_step prepare, view_step apply, void *ctx)
         }
         outbox_reset(r);
         int rc = store_begin_write(r->db);
+        const char *refused = NULL;
         if (rc >= 0) {
             rc = apply(r, ctx);
             if (rc >= 0 && r->status == 0)
                 rc = STORE_ERROR;   /* a view that made no answer: a bug, never committed */
+            else if (rc >= 0 && r->status < 400 && auth_recheck(r, true, &refused) == 0)
+                rc = VIEW_RECHECK;
             else if (rc >= 0 && r->status < 400 && (rc = outbox_flush(r)) >= 0)
                 rc = store_commit(r->db);
             else if (rc >= 0)
                 store_rollback(r->db);
+        }
+        if (rc == VIEW_RECHECK) {
+            /* the cache forgot the credential since admission: ask outside
+             * the transaction (whose own changes, a logout's, a query would
+             * see), and run again while it is still good */
+            store_rollback(r->db);
+            discard_answer(r, nheaders);
+            int ok = auth_recheck(r, false, &refused);
+            if (ok > 0 && attempt < WRITE_ATTEMPTS)
+                continue;
+            if (ok == 0)
+                auth_refuse(r, refused);
+            else
+                respond_server_error(r, ok < 0 ? store_errmsg(r->db) : "credentials kept changing");
+            return VIEW_DONE;
         }
         if (rc >= 0) {
             if (r->status < 400)

@@ -71,8 +71,7 @@ typedef struct store_backend {
     /* pipelining and notifications (store.h) */
     void (*send)(store_stmt *st);
     void (*read_last)(store *db);
-    int (*listen)(store *db, const char *channel);
-    int (*wait_notifications)(store *db, int timeout_ms, void (*fn)(const char *payload, void *ctx), void *ctx);
+    int (*watch)(store *db, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx);
 } store_backend;
 
 /* Every store (whatever its backend) starts with this header so store.c can dispatch. */

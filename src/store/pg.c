@@ -19,17 +19,18 @@
  * the connection is reset and that round trip sent once more; cached
  * statements are then prepared again on their next use, so statement
  * pointers stay valid.
- * A connection given to store_listen() does nothing else: it waits for
- * notifications (store_wait_notifications).
+ * A watched connection (store_watch) LISTENs, and the first round trip of
+ * every transaction starts with a Sync, so that PostgreSQL, idle outside a
+ * transaction there, sends every notification committed before it; they
+ * are handed on after each round trip. A connection made again LISTENs
+ * again and says notifications may have been missed.
  */
 #include "backend.h"
 
 #include <libpq-fe.h>
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,9 @@ struct pg_store {
     int first, owed;                /* a ring of answers owed */
     bool unsynced;                  /* sent since the last Sync */
     int command_rc;                 /* the last COMMAND's result (COMMIT's) */
+    char *channel;                  /* store_watch(): what it listens on ... */
+    void (*notify)(const char *payload, void *ctx);   /* ... and who hears it */
+    void *notify_ctx;
     uint64_t names;                 /* statement names issued */
     int64_t changes;                /* rows the last statement changed */
     stmt_cache cache;
@@ -289,6 +293,17 @@ static void take_other(struct pg_store *db, const pg_answer *a, PGresult *res, i
     PQclear(res);
 }
 
+/* Hand on the notifications the last answers brought (store_watch). */
+static void deliver(struct pg_store *db)
+{
+    PGnotify *note;
+    while ((note = PQnotifies(db->conn)) != NULL) {
+        if (db->notify)
+            db->notify(note->extra, db->notify_ctx);
+        PQfreemem(note);
+    }
+}
+
 /*
  * One round trip: a Sync after what was sent, then every answer owed, in
  * order (statements get theirs; db->command_rc is the last command's).
@@ -336,6 +351,7 @@ static bool round_trip(struct pg_store *db)
             return false;
         }
     }
+    deliver(db);
     return true;
 }
 
@@ -355,7 +371,10 @@ static void forget_prepared(struct pg_store *db)
     }
 }
 
-/* A new session in place of a lost one. */
+static int listen_again(struct pg_store *db);
+
+/* A new session in place of a lost one (listening again, if watched:
+ * what was notified meanwhile is lost, and the watcher told so). */
 static bool reconnect(struct pg_store *db)
 {
     lost(db, "reconnecting");
@@ -368,6 +387,11 @@ static bool reconnect(struct pg_store *db)
     if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(db->conn)) {
         set_err(db, PQerrorMessage(db->conn));
         return false;
+    }
+    if (db->channel) {
+        if (listen_again(db) < 0)
+            return false;
+        db->notify(NULL, db->notify_ctx);
     }
     return true;
 }
@@ -408,11 +432,26 @@ static int run_script(struct pg_store *db, const char *sql)
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY)
         rc = result_err(db, res);
     PQclear(res);
+    deliver(db);
     if (PQstatus(db->conn) == CONNECTION_OK && !PQenterPipelineMode(db->conn)) {
         set_err(db, PQerrorMessage(db->conn));
         return STORE_ERROR;
     }
     return rc;
+}
+
+/* LISTEN on the watched channel (again, on a new session). */
+static int listen_again(struct pg_store *db)
+{
+    char *name = PQescapeIdentifier(db->conn, db->channel, strlen(db->channel));
+    if (!name) {
+        set_err(db, PQerrorMessage(db->conn));
+        return STORE_ERROR;
+    }
+    char sql[256];
+    snprintf(sql, sizeof sql, "LISTEN %s", name);
+    PQfreemem(name);
+    return run_script(db, sql);
 }
 
 static store *pg_open(const char *url, char **err)
@@ -445,6 +484,7 @@ static void pg_close(store *s)
     PQfinish(db->conn);   /* first: the statements need no DEALLOCATE now */
     db->conn = NULL;
     stmt_cache_clear(&db->cache, &store_backend_pg);
+    free(db->channel);
     free(db);
 }
 
@@ -491,9 +531,22 @@ static int pg_begin_write(store *s)
     return begin(PG(s), TXN_WRITE_PENDING);
 }
 
+/* A Sync before BEGIN on a watched connection: PostgreSQL, idle outside a
+ * transaction there, sends what it has been notified of (store_watch). */
+static bool send_sync_first(struct pg_store *db)
+{
+    if (!db->channel)
+        return true;
+    if (!PQpipelineSync(db->conn))
+        return false;
+    owe(db, ANSWER_SYNC, NULL, false);
+    db->unsynced = false;
+    return true;
+}
+
 /* Before a statement goes out: BEGIN, when its transaction has not begun
  * (a read whose first statement is its last needs none: that statement's
- * own snapshot is the read's). */
+ * own snapshot is the read's, and its Sync comes outside a transaction). */
 static bool send_begin(struct pg_store *db)
 {
     switch (db->txn) {
@@ -504,10 +557,10 @@ static bool send_begin(struct pg_store *db)
             return true;
         }
         db->txn = TXN_READ_OPEN;
-        return send_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        return send_sync_first(db) && send_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
     case TXN_WRITE_PENDING:
         db->txn = TXN_WRITE_OPEN;
-        return send_command(db, "BEGIN");
+        return send_sync_first(db) && send_command(db, "BEGIN");
     default:
         return true;
     }
@@ -614,52 +667,21 @@ static int pg_exec_script(store *s, const char *sql)
 
 /* ---- notifications --------------------------------------------------------- */
 
-static int pg_listen(store *s, const char *channel)
+static int pg_watch(store *s, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx)
 {
     struct pg_store *db = PG(s);
     if (!conn_ok(db))
         return STORE_ERROR;
-    char *name = PQescapeIdentifier(db->conn, channel, strlen(channel));
-    if (!name) {
-        set_err(db, PQerrorMessage(db->conn));
-        return STORE_ERROR;
+    free(db->channel);
+    db->channel = xstrdup(channel);
+    db->notify = fn;
+    db->notify_ctx = ctx;
+    int rc = listen_again(db);
+    if (rc < 0) {
+        free(db->channel);
+        db->channel = NULL;
     }
-    char sql[256];
-    snprintf(sql, sizeof sql, "LISTEN %s", name);
-    PQfreemem(name);
-    int rc = run_script(db, sql);
-    PQexitPipelineMode(db->conn);   /* from now on it only listens */
     return rc;
-}
-
-static int pg_wait_notifications(store *s, int timeout_ms, void (*fn)(const char *payload, void *ctx),
-                                 void *ctx)
-{
-    struct pg_store *db = PG(s);
-    PGnotify *note;
-    for (int round = 0; round < 2; round++) {
-        if (round == 1) {
-            struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
-            int n = p.fd < 0 ? -1 : poll(&p, 1, timeout_ms);
-            if (n < 0 && errno != EINTR) {
-                lost(db, "cannot wait for notifications");
-                return STORE_ERROR;
-            }
-            if (n > 0 && !PQconsumeInput(db->conn)) {
-                lost(db, "the connection to PostgreSQL was lost");
-                return STORE_ERROR;
-            }
-        }
-        while ((note = PQnotifies(db->conn)) != NULL) {
-            fn(note->extra, ctx);
-            PQfreemem(note);
-        }
-    }
-    if (PQstatus(db->conn) != CONNECTION_OK) {
-        lost(db, "the connection to PostgreSQL was lost");
-        return STORE_ERROR;
-    }
-    return STORE_DONE;
 }
 
 /* ---- counting $n placeholders ------------------------------------------------ */
@@ -1049,8 +1071,7 @@ static void pg_reset(store_stmt *s)
 const store_backend store_backend_pg = {
     .send = pg_send,
     .read_last = pg_read_last,
-    .listen = pg_listen,
-    .wait_notifications = pg_wait_notifications,
+    .watch = pg_watch,
     .open = pg_open,
     .close = pg_close,
     .errmsg = pg_errmsg,

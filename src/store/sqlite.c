@@ -682,24 +682,16 @@ static void lite_read_last(store *s)
     (void)s;
 }
 
-static int lite_listen(store *s, const char *channel)
+static int lite_watch(store *s, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx)
 {
-    (void)channel;
     snprintf(((lite_store *)s)->errbuf, sizeof ((lite_store *)s)->errbuf, "SQLite has no notifications");
     return STORE_ERROR;
-}
-
-static int lite_wait_notifications(store *s, int timeout_ms, void (*fn)(const char *payload, void *ctx),
-                                   void *ctx)
-{
-    return lite_listen(s, NULL);
 }
 
 const store_backend store_backend_sqlite = {
     .send = lite_send,
     .read_last = lite_read_last,
-    .listen = lite_listen,
-    .wait_notifications = lite_wait_notifications,
+    .watch = lite_watch,
     .open = lite_open,
     .close = lite_close,
     .errmsg = lite_errmsg,

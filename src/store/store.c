@@ -42,11 +42,10 @@ int store_rollback(store *db) { return B(db)->rollback(db); }
 int64_t store_changes(store *db) { return B(db)->changes(db); }
 void store_read_last(store *db) { B(db)->read_last(db); }
 void store_send(store_stmt *st) { BS(st)->send(st); }
-int store_listen(store *db, const char *channel) { return B(db)->listen(db, channel); }
 
-int store_wait_notifications(store *db, int timeout_ms, void (*fn)(const char *payload, void *ctx), void *ctx)
+int store_watch(store *db, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx)
 {
-    return B(db)->wait_notifications(db, timeout_ms, fn, ctx);
+    return B(db)->watch(db, channel, fn, ctx);
 }
 
 int store_lock_key(store *db, int64_t key)
@@ -252,6 +251,8 @@ int store_insert_rows(store *db, const char *table, const char *columns, int nco
         int batch = STORE_INSERT_BATCH;
         while (batch > n - done)
             batch /= 2;
+        if (n - done <= STORE_INSERT_EXACT)
+            batch = n - done;
         int len = snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES ", table, columns);
         for (int row = 0, p = 1; row < batch; row++) {
             len += snprintf(sql + len, sizeof sql - (size_t)len, row ? ", (" : "(");

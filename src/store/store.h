@@ -133,17 +133,17 @@ void store_reset(store_stmt *st);
 int store_lock_key(store *db, int64_t key);
 
 /*
- * Notifications, PostgreSQL's LISTEN/NOTIFY: a connection opened for this
- * alone listens on `channel` (store_listen), then store_wait_notifications()
- * waits up to timeout_ms and hands each notification's payload to fn.
- * Both return STORE_DONE, or an error code when the connection is lost
- * (notifications sent meanwhile are lost with it: listen again on a new
- * one, and assume anything may have changed). SQLite has no notifications:
- * STORE_ERROR.
+ * Notifications, PostgreSQL's LISTEN/NOTIFY: store_watch() makes this
+ * connection listen on `channel` and hand each notification's payload to
+ * fn as its round trips bring them — NULL when some may have been missed
+ * (the connection was lost and made again: assume anything changed).
+ * PostgreSQL sends them at a Sync outside a transaction, and the first
+ * round trip of every transaction (a statement run alone ends with one)
+ * has such a Sync: so once a statement has been answered, every change
+ * committed before it was sent has been handed to fn. STORE_DONE, or an
+ * error code; SQLite has no notifications: STORE_ERROR.
  */
-int store_listen(store *db, const char *channel);
-int store_wait_notifications(store *db, int timeout_ms, void (*fn)(const char *payload, void *ctx),
-                             void *ctx);
+int store_watch(store *db, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx);
 
 /* Rows the last INSERT/UPDATE/DELETE of this connection changed. */
 int64_t store_changes(store *db);
@@ -167,8 +167,10 @@ int store_exec_int(store_stmt *st, int64_t *out);
 
 /*
  * Insert n rows into `table` with as few statements as the rows allow:
- * multi-row INSERTs of up to STORE_INSERT_BATCH rows (batches of powers of
- * two, so a table has a handful of statement texts, all cached). `columns`
+ * multi-row INSERTs of up to STORE_INSERT_BATCH rows — up to
+ * STORE_INSERT_EXACT rows (an order's items, a refund's lines) in one
+ * statement of exactly that many, more in batches of powers of two, so a
+ * table has a score of statement texts, all cached. `columns`
  * names ncolumns columns ("a, b, c"); bind(st, row, first, ctx) binds row
  * `row`'s values to parameters first .. first + ncolumns - 1. When ids is
  * not NULL it gets the new rows' ids (column id), in row order: ids grow
@@ -176,6 +178,7 @@ int store_exec_int(store_stmt *st, int64_t *out);
  * rather than trusted to come back in order. STORE_DONE or an error code.
  */
 #define STORE_INSERT_BATCH 64
+#define STORE_INSERT_EXACT 16
 int store_insert_rows(store *db, const char *table, const char *columns, int ncolumns, int n,
                       void (*bind)(store_stmt *st, int row, int first, void *ctx), void *ctx, int64_t *ids);
 
