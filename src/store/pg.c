@@ -10,6 +10,7 @@
  * given to store_send() with the next one stepped, and the ROLLBACK of a
  * transaction that ends any other way is sent without waiting for its
  * answer (read before the connection's next answer).
+ * Sessions set commit_delay for group commit (see PG_COMMIT_DELAY_US).
  * Each distinct SQL text is prepared once per session under a generated
  * name and kept in the store layer's cache (backend.h), which DEALLOCATEs
  * (finalize) what it evicts. Values travel as text; errors map by SQLSTATE
@@ -38,6 +39,12 @@
 #define PG_MAX_PARAMS 65535         /* the protocol's limit */
 #define PG_KEEP_BUF (64 * 1024)     /* bigger parameter buffers are freed on reset */
 #define PG_ANSWERS_MAX 64           /* answers owed at once; more: read them first */
+/* Group commit: a COMMIT that finds at least commit_siblings (5) other
+ * transactions open waits this long for theirs before it flushes the WAL,
+ * so one flush makes them all durable (docs/decisions.md, "Group commit on
+ * PostgreSQL"). A superuser's, or a role's granted SET ON PARAMETER
+ * commit_delay (PostgreSQL 15); others keep PostgreSQL's own sharing. */
+#define PG_COMMIT_DELAY_US "1000"
 
 typedef struct pg_param {
     char *heap;                     /* owned copy of long text, reused */
@@ -373,6 +380,14 @@ static void forget_prepared(struct pg_store *db)
 
 static int listen_again(struct pg_store *db);
 
+/* A new session's settings (group commit, when the role may set it: if
+ * not, PostgreSQL's own sharing of flushes), then pipeline mode. */
+static bool session_setup(PGconn *conn)
+{
+    PQclear(PQexec(conn, "SET commit_delay = " PG_COMMIT_DELAY_US));
+    return PQenterPipelineMode(conn);
+}
+
 /* A new session in place of a lost one (listening again, if watched:
  * what was notified meanwhile is lost, and the watcher told so). */
 static bool reconnect(struct pg_store *db)
@@ -384,7 +399,7 @@ static bool reconnect(struct pg_store *db)
         set_err(db, PQerrorMessage(db->conn));
         return false;
     }
-    if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF && !PQenterPipelineMode(db->conn)) {
+    if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF && !session_setup(db->conn)) {
         set_err(db, PQerrorMessage(db->conn));
         return false;
     }
@@ -459,7 +474,7 @@ static store *pg_open(const char *url, char **err)
     static const char *const keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
     const char *const vals[] = {url, "UTF8", "stockroom", NULL};
     PGconn *conn = url ? PQconnectdbParams(keys, vals, 1) : NULL;
-    if (PQstatus(conn) != CONNECTION_OK || !PQenterPipelineMode(conn)) {
+    if (PQstatus(conn) != CONNECTION_OK || !session_setup(conn)) {
         if (err) {
             char buf[1024];
             tidy(buf, sizeof buf, conn ? PQerrorMessage(conn) : "cannot connect to PostgreSQL");

@@ -395,12 +395,20 @@
  * cookie and its temporary key), a rotated or deleted token pair, and
  * through ON DELETE CASCADE a deleted user, client or customer. A renamed
  * user (a session's cache holds the name) notifies "": forget everything.
- * Inserts need no word: nothing is cached before it exists. SQLite: nothing
+ * Inserts need no word: nothing is cached before it exists; nor do the
+ * expired rows the janitor sweeps (a cached expiry refuses them already).
+ * SQLite: nothing
  * (its servers cache no credentials). */
 #define V8_SQLITE "-- V8 is PostgreSQL's alone"
 #define V8_PG                                                                   \
     "CREATE FUNCTION stockroom_credential_changed() RETURNS trigger "           \
     "LANGUAGE plpgsql AS $$ BEGIN "                                             \
+    "  IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('sessions', 'oauth_tokens') "  \
+    "     AND (to_jsonb(OLD) ->> CASE TG_TABLE_NAME WHEN 'sessions' THEN 'expires' " \
+    "          ELSE 'access_expires' END)::bigint "                             \
+    "         < (extract(epoch FROM clock_timestamp()) * 1000000)::bigint THEN " \
+    "    RETURN NULL; "   /* the janitor sweeping the expired: no one holds them */ \
+    "  END IF; "                                                                \
     "  IF TG_TABLE_NAME = 'api_keys' THEN "                                     \
     "    PERFORM pg_notify('stockroom_credentials', OLD.key_hash); "            \
     "  ELSIF TG_TABLE_NAME = 'sessions' THEN "                                  \
