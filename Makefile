@@ -1,10 +1,13 @@
 # Stockroom's front door; CMake is the build, these targets only wrap it.
 #   make run    install what's missing, build, serve on SQLite at 127.0.0.1:8000
 #   make test   install what's missing, build, run every test, also under ASan+UBSan
-#   make bench  release build, then $(SHARED)/bench/compare.sh, then S1 over
-#               http and https (scripts/bench-tls.sh), then the upload chunk
-#               and picks per second (scripts/bench-flows.py), then S1 alone and
-#               beside 1,000 event streams (scripts/bench-streams.py)
+#   make bench  release build, then $(SHARED)/bench/compare.sh, then the
+#               PostgreSQL column (scripts/bench-pg.sh: Stockroom and the DRF
+#               reference on PostgreSQL, Stockroom on SQLite, in one run), then
+#               S1 over http and https (scripts/bench-tls.sh), then the upload
+#               chunk and picks per second (scripts/bench-flows.py), then S1
+#               alone and beside 1,000 event streams (scripts/bench-streams.py),
+#               then what counting for /metrics costs S1 (scripts/bench-metrics.py)
 #   make hostile  release build, then a bounded attack benchmark (scripts/hostile.py,
 #               at most ~4 minutes): slow headers, idle connections, big bodies,
 #               login flood, largest orders, writing GETs, each beside its baseline
@@ -71,6 +74,7 @@ test: deps build asan
 
 bench: deps release
 	bash $(SHARED)/bench/compare.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
+	SHARED='$(SHARED)' bash scripts/bench-pg.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
 	bash scripts/bench-tls.sh $(RELEASE_DIR)/stockroom $(BENCH_ARGS)
 	/usr/bin/python3 scripts/bench-flows.py $(RELEASE_DIR)/stockroom
 	/usr/bin/python3 scripts/bench-streams.py $(RELEASE_DIR)/stockroom $(BENCH_ARGS)

@@ -10,7 +10,9 @@
 # `stop` shuts the cluster down (fast mode) and removes DIR; it does nothing
 # when DIR is gone, and refuses to remove a DIR that `start` did not make.
 # As root the server runs as the `postgres` OS user (DIR is chown'ed to it).
-# The cluster is tuned for tests, not durability (fsync off).
+# The cluster is tuned for tests, not durability (fsync off); with
+# PG_DURABLE=1 it keeps PostgreSQL's own defaults (fsync, synchronous_commit,
+# full_page_writes on), as a benchmark that compares commits needs.
 set -euo pipefail
 
 usage() { echo "usage: pg.sh start DIR [PORT] | pg.sh stop DIR" >&2; exit 2; }
@@ -60,14 +62,15 @@ start() {
         { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
     cat >>"$DIR/data/postgresql.conf" <<CONF
 
-# pg.sh: a throwaway cluster for tests
+# pg.sh: a throwaway cluster
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$DIR'
 max_connections = 200
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 CONF
+    if [ "${PG_DURABLE:-0}" != 1 ]; then
+        printf '%s\n' '# for tests, not durability' 'fsync = off' 'synchronous_commit = off' \
+            'full_page_writes = off' >>"$DIR/data/postgresql.conf"
+    fi
 
     local i
     for i in $(seq "$tries"); do

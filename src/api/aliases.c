@@ -100,6 +100,7 @@ const resource aliases_resource = {
     .key_sql = "(SELECT id FROM location_aliases WHERE customer_id = $1 AND id = $2)",
     .key_kind = KEY_INT,
     .load = load_aliases,
+    .loads_in_one_query = true,
     .create = create_alias,
     .location = alias_location,
 };

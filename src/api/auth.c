@@ -2,14 +2,18 @@
  * auth.c — credentials to customer, and the CSRF check (see auth.h). A key
  * or token that is present but wrong, revoked, expired or malformed is
  * "Invalid token."; no credentials at all is "Authentication credentials
- * were not provided.".
+ * were not provided.". A credential found is kept in the process's cache
+ * (credentials.h), which answers for it until it changes; one not found is
+ * asked of the database every time.
  */
 #include "api/auth.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "api/credentials.h"
 #include "api/grants.h"
 #include "api/respond.h"
 #include "api/tenants.h"
@@ -79,25 +83,114 @@ const char *request_cookie(request *r, const char *name)
     return NULL;
 }
 
+/* The database's answer for a credential (lookup functions below): 1
+ * found (*c filled in), 0 not, -1 db error. */
+typedef int (*credential_lookup)(request *r, const char *secret, size_t len, credential *c);
+
 /* A customer's API key, else a live session's temporary key. */
-static bool by_key(request *r, const char *key)
+static int lookup_key(request *r, const char *key, size_t len, credential *c)
+{
+    int found = key_lookup(r->db, key, len, &c->customer_id);
+    if (found == 0)
+        found = grant_session_key_lookup(r->db, key, len, &c->session_ref, &c->customer_id, &c->expires);
+    return found;
+}
+
+static int lookup_bearer(request *r, const char *token, size_t len, credential *c)
+{
+    return grant_access_lookup(r->db, token, len, &c->customer_id, &c->expires);
+}
+
+static int lookup_session(request *r, const char *sid, size_t len, credential *c)
+{
+    session_info s;
+    int found = grant_session_lookup(r->db, r->arena, sid, &s);
+    if (found > 0) {
+        *c = (credential){.customer_id = s.customer_id, .session_ref = s.ref, .expires = s.expires};
+        snprintf(c->csrf, sizeof c->csrf, "%s", s.csrf);
+        snprintf(c->username, sizeof c->username, "%s", s.username);
+    }
+    return found;
+}
+
+/* The credential from the process's cache, else (unless cache_only) from
+ * the database, and then kept: 1 found, 0 not, -1 db error. */
+static int find(request *r, credential_kind kind, const char *secret, size_t len, credential_lookup lookup,
+                bool cache_only, credential *c)
+{
+    char hash[65];
+    secret_hash(secret, len, hash);
+    if (credentials_get(kind, hash, c))
+        return 1;
+    if (cache_only)
+        return 0;
+    uint64_t ticket = credentials_ticket();
+    *c = (credential){0};
+    int found = lookup(r, secret, len, c);
+    if (found > 0)
+        credentials_put(kind, hash, ticket, c);
+    return found;
+}
+
+/* A key header's value without the blanks around it (in the arena). */
+static const char *trimmed(request *r, const char *key)
 {
     while (*key == ' ' || *key == '\t')
         key++;
     size_t n = strlen(key);
     while (n && (key[n - 1] == ' ' || key[n - 1] == '\t'))
         n--;
-    int64_t customer = 0, session = 0;
-    int found = key_lookup(r->db, key, n, &customer);
-    if (found == 0)
-        found = grant_session_key_lookup(r->db, key, n, &session, &customer);
-    if (found < 0)
-        return db_error(r);
-    if (!found)
-        return fail(r, "Invalid token.");
-    r->customer_id = customer;
-    r->session_ref = session;
-    return true;
+    return arena_strndup(r->arena, key, n);
+}
+
+/*
+ * Who the request's credentials name, in auth.h's order: 1 (r's customer,
+ * session, CSRF token and user set), 0 with the 401's detail in *why, or
+ * -1 on a database error. cache_only: see find().
+ */
+static int identify(request *r, bool cache_only, const char **why)
+{
+    const char *key = request_header(r, "API_KEY");
+    if (!key)
+        key = request_header(r, "API-KEY");
+    bool malformed = false;
+    if (!key)
+        key = authorization(r, "Token", &malformed);
+    *why = "Invalid token.";
+    if (malformed)
+        return 0;
+    credential c;
+    int found;
+    if (key) {
+        key = trimmed(r, key);
+        if ((found = find(r, CREDENTIAL_KEY, key, strlen(key), lookup_key, cache_only, &c)) <= 0)
+            return found;
+        r->customer_id = c.customer_id;
+        r->session_ref = c.session_ref;
+        return 1;
+    }
+
+    const char *bearer = authorization(r, "Bearer", &malformed);
+    if (malformed)
+        return 0;
+    if (bearer) {
+        if ((found = find(r, CREDENTIAL_BEARER, bearer, strlen(bearer), lookup_bearer, cache_only, &c)) <= 0)
+            return found;
+        r->customer_id = c.customer_id;
+        return 1;
+    }
+
+    *why = "Authentication credentials were not provided.";
+    const char *sid = request_cookie(r, "sessionid");
+    if (!sid || !*sid)
+        return 0;
+    if ((found = find(r, CREDENTIAL_SESSION, sid, strlen(sid), lookup_session, cache_only, &c)) <= 0)
+        return found;
+    r->customer_id = c.customer_id;
+    r->session_ref = c.session_ref;
+    r->session_csrf = arena_strdup(r->arena, c.csrf);
+    r->username = arena_strdup(r->arena, c.username);
+    return 1;
 }
 
 bool auth_authenticate(request *r)
@@ -106,48 +199,29 @@ bool auth_authenticate(request *r)
         respond_server_error(r, "no database connection");
         return false;
     }
-    const char *key = request_header(r, "API_KEY");
-    if (!key)
-        key = request_header(r, "API-KEY");
-    if (key)
-        return by_key(r, key);
+    const char *why = NULL;
+    int found = identify(r, false, &why);
+    if (found < 0)
+        return db_error(r);
+    return found ? true : fail(r, why);
+}
 
-    bool malformed = false;
-    key = authorization(r, "Token", &malformed);
-    if (key)
-        return by_key(r, key);
-    if (malformed)
-        return fail(r, "Invalid token.");
-
-    const char *bearer = authorization(r, "Bearer", &malformed);
-    if (malformed)
-        return fail(r, "Invalid token.");
-    if (bearer) {
-        int64_t customer = 0;
-        int found = grant_access_lookup(r->db, bearer, strlen(bearer), &customer);
-        if (found < 0)
-            return db_error(r);
-        if (!found)
-            return fail(r, "Invalid token.");
-        r->customer_id = customer;
-        return true;
+int auth_recheck(request *r, bool cache_only, const char **why)
+{
+    if (!r->customer_id || !credentials_on())
+        return 1;
+    int64_t customer = r->customer_id;
+    int found = identify(r, cache_only, why);
+    if (found > 0 && r->customer_id != customer) {
+        *why = "Invalid token.";
+        return 0;
     }
+    return found;
+}
 
-    const char *sid = request_cookie(r, "sessionid");
-    if (sid && *sid) {
-        session_info s;
-        int found = grant_session_lookup(r->db, r->arena, sid, &s);
-        if (found < 0)
-            return db_error(r);
-        if (found) {
-            r->customer_id = s.customer_id;
-            r->session_ref = s.ref;
-            r->session_csrf = s.csrf;
-            r->username = s.username;
-            return true;
-        }
-    }
-    return fail(r, "Authentication credentials were not provided.");
+void auth_refuse(request *r, const char *why)
+{
+    fail(r, why);
 }
 
 bool auth_check_csrf(request *r)

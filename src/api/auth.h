@@ -27,6 +27,20 @@
 bool auth_authenticate(request *r);
 bool auth_check_csrf(request *r);
 
+/*
+ * On PostgreSQL credentials are cached (api/credentials.h): once a request
+ * has made its first round trip, every change committed before it was sent
+ * has reached the cache, and auth_recheck() asks again whether its
+ * credential is still good — 1 yes, 0 no (*why: the 401's detail), -1 a
+ * database error. cache_only (inside a write, whose own changes a query
+ * would see): 0 also when the cache no longer holds it, to be asked again
+ * outside the transaction. Without a cache (SQLite: the lookup at the
+ * start was the database's word) or credentials (public routes): 1.
+ * auth_refuse() answers the 401.
+ */
+int auth_recheck(request *r, bool cache_only, const char **why);
+void auth_refuse(request *r, const char *why);
+
 /* The value of cookie `name` from the Cookie header (in r's arena), or NULL. */
 const char *request_cookie(request *r, const char *name);
 

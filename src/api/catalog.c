@@ -63,7 +63,7 @@ static int destroy_entry(request *r, int64_t id);
 #define CATALOG_RESOURCE(sc_, table_, id_field, query_)                                        \
     {.sc = &sc_, .table = table_, .alias = "c", .query = &query_, .counted = true,             \
      .key_sql = "(SELECT id FROM " table_ " WHERE customer_id = $1 AND " id_field " = $2)",   \
-     .load = load_entries, .update = update_entry, .destroy = destroy_entry}
+     .load = load_entries, .loads_in_one_query = true, .update = update_entry, .destroy = destroy_entry}
 
 #define OPTIONAL_TEXT(fname, max) \
     {fname, FIELD_STRING, F_ALLOW_BLANK | F_NULL_IS_BLANK, .max_length = (max)}

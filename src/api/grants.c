@@ -3,6 +3,7 @@
  */
 #include "api/grants.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "api/tenants.h"
@@ -41,7 +42,7 @@ int grant_tokens(store *db, int64_t customer_id, int64_t user_id, int64_t client
 }
 
 int grant_refresh(store *db, const char *refresh, const int64_t *client_refs, int nclients,
-                  token_pair *out)
+                  token_pair *out, char old_access[65])
 {
     char hex[65];
     secret_hash(refresh, strlen(refresh), hex);
@@ -50,7 +51,7 @@ int grant_refresh(store *db, const char *refresh, const int64_t *client_refs, in
      * nothing. */
     store_stmt *st = store_prepare(db,
         "DELETE FROM oauth_tokens WHERE refresh_hash = $1 AND refresh_expires > $2 "
-        "RETURNING customer_id, user_id, client_ref");
+        "RETURNING customer_id, user_id, client_ref, access_hash");
     if (!st)
         return -1;
     store_bind_text(st, 1, hex, 64);
@@ -61,6 +62,9 @@ int grant_refresh(store *db, const char *refresh, const int64_t *client_refs, in
         return rc < 0 ? -1 : 0;
     }
     int64_t customer = store_col_int(st, 0), user = store_col_int(st, 1), client = store_col_int(st, 2);
+    size_t n = 0;
+    const char *access = store_col_text(st, 3, &n);
+    snprintf(old_access, 65, "%.*s", (int)(n < 64 ? n : 64), access);
     store_reset(st);
     bool ours = false;
     for (int i = 0; i < nclients; i++)
@@ -70,17 +74,22 @@ int grant_refresh(store *db, const char *refresh, const int64_t *client_refs, in
     return grant_tokens(db, customer, user, client, out) < 0 ? -1 : 1;
 }
 
-int grant_access_lookup(store *db, const char *token, size_t len, int64_t *customer_id)
+int grant_access_lookup(store *db, const char *token, size_t len, int64_t *customer_id, int64_t *expires)
 {
     char hex[65];
     secret_hash(token, len, hex);
     store_stmt *st = store_prepare(db,
-        "SELECT customer_id FROM oauth_tokens WHERE access_hash = $1 AND access_expires > $2");
+        "SELECT customer_id, access_expires FROM oauth_tokens WHERE access_hash = $1 AND access_expires > $2");
     if (!st)
         return -1;
     store_bind_text(st, 1, hex, 64);
     store_bind_int(st, 2, datetime_now());
-    int rc = store_exec_int(st, customer_id);
+    int rc = store_step(st);
+    if (rc == STORE_ROW) {
+        *customer_id = store_col_int(st, 0);
+        *expires = store_col_int(st, 1);
+    }
+    store_reset(st);
     return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
@@ -113,7 +122,7 @@ int grant_session_lookup(store *db, arena *a, const char *session_id, session_in
     char hex[65];
     secret_hash(session_id, strlen(session_id), hex);
     store_stmt *st = store_prepare(db,
-        "SELECT s.id, s.customer_id, s.csrf_token, u.username FROM sessions s "
+        "SELECT s.id, s.customer_id, s.csrf_token, u.username, s.expires FROM sessions s "
         "JOIN users u ON u.id = s.user_id WHERE s.session_hash = $1 AND s.expires > $2");
     if (!st)
         return -1;
@@ -128,17 +137,19 @@ int grant_session_lookup(store *db, arena *a, const char *session_id, session_in
         out->csrf = arena_strndup(a, csrf, n);
         const char *name = store_col_text(st, 3, &n);
         out->username = arena_strndup(a, name, n);
+        out->expires = store_col_int(st, 4);
     }
     store_reset(st);
     return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;
 }
 
-int grant_session_key_lookup(store *db, const char *key, size_t len, int64_t *ref, int64_t *customer_id)
+int grant_session_key_lookup(store *db, const char *key, size_t len, int64_t *ref, int64_t *customer_id,
+                             int64_t *expires)
 {
     char hex[65];
     secret_hash(key, len, hex);
     store_stmt *st = store_prepare(db,
-        "SELECT id, customer_id FROM sessions WHERE apikey_hash = $1 AND expires > $2");
+        "SELECT id, customer_id, expires FROM sessions WHERE apikey_hash = $1 AND expires > $2");
     if (!st)
         return -1;
     store_bind_text(st, 1, hex, 64);
@@ -147,6 +158,7 @@ int grant_session_key_lookup(store *db, const char *key, size_t len, int64_t *re
     if (rc == STORE_ROW) {
         *ref = store_col_int(st, 0);
         *customer_id = store_col_int(st, 1);
+        *expires = store_col_int(st, 2);
     }
     store_reset(st);
     return rc == STORE_ROW ? 1 : rc == STORE_DONE ? 0 : -1;

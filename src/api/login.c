@@ -27,6 +27,7 @@
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/browsable.h"
+#include "api/credentials.h"
 #include "api/grants.h"
 #include "api/json.h"
 #include "api/resources.h"
@@ -208,9 +209,15 @@ static void clear_cookies(request *r)
     set_cookie(r, "sessionid", "\"\"", 0, true);
 }
 
+typedef struct cookie_logout {
+    const char *next;
+    int64_t ended;     /* the session ended, to forget */
+} cookie_logout;
+
 /* End the session a cookie names, if it is live. */
 static int end_cookie_session(request *r, void *ctx)
 {
+    cookie_logout *l = ctx;
     const char *sid = request_cookie(r, "sessionid");
     session_info s;
     int found = sid && *sid ? grant_session_lookup(r->db, r->arena, sid, &s) : 0;
@@ -218,17 +225,22 @@ static int end_cookie_session(request *r, void *ctx)
         found = -1;
     if (found < 0)
         return STORE_ERROR;
+    l->ended = found ? s.ref : 0;
     clear_cookies(r);
-    redirect(r, safe_next(ctx, "/api/auth/login/"));
+    redirect(r, safe_next(l->next, "/api/auth/login/"));
     return VIEW_DONE;
 }
 
 int logout_page(request *r)
 {
-    const char *next = r->method == HTTP_POST ? form_text(r, "next") : NULL;
-    if (!next)
-        next = request_query(r, "next");
-    return view_write(r, NULL, end_cookie_session, (void *)next);
+    cookie_logout l = {.next = r->method == HTTP_POST ? form_text(r, "next") : NULL};
+    if (!l.next)
+        l.next = request_query(r, "next");
+    int rc = view_write(r, NULL, end_cookie_session, &l);
+    /* this server forgets it before it answers; the others when PostgreSQL
+     * notifies them of the commit */
+    credentials_forget_session(l.ended);
+    return rc;
 }
 
 static const char *input_text(json_object *in, const char *name)
@@ -281,5 +293,7 @@ static int end_session(request *r, void *ctx)
 
 int user_logout(request *r)
 {
-    return view_write(r, NULL, end_session, NULL);
+    int rc = view_write(r, NULL, end_session, NULL);
+    credentials_forget_session(r->session_ref);   /* here before the answer (see logout_page) */
+    return rc;
 }

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "api/accounts.h"
+#include "api/credentials.h"
 #include "api/api.h"
 #include "api/grants.h"
 #include "api/json.h"
@@ -109,6 +110,7 @@ typedef struct grant {
     int64_t customer, user, client_ref;
     int64_t refs[OAUTH_CLIENT_MATCH_MAX];
     int nrefs;
+    char old_access[65];   /* a refresh: the hash of the access token it ended */
 } grant;
 
 static int issue_tokens(request *r, void *ctx)
@@ -153,7 +155,7 @@ static int rotate_tokens(request *r, void *ctx)
 {
     grant *g = ctx;
     token_pair t;
-    int done = grant_refresh(r->db, param(r, "refresh_token"), g->refs, g->nrefs, &t);
+    int done = grant_refresh(r->db, param(r, "refresh_token"), g->refs, g->nrefs, &t, g->old_access);
     if (done < 0)
         return STORE_ERROR;
     if (done == 0)
@@ -168,7 +170,11 @@ static int refresh_grant(request *r, const oauth_client_match *clients, int ncli
     grant g = {.nrefs = nclients};
     for (int i = 0; i < nclients; i++)
         g.refs[i] = clients[i].ref;
-    return view_write(r, NULL, rotate_tokens, &g);
+    int rc = view_write(r, NULL, rotate_tokens, &g);
+    /* the old access token: this server forgets it before it answers, the
+     * others when PostgreSQL notifies them of the commit */
+    credentials_forget(g.old_access);
+    return rc;
 }
 
 int oauth_token(request *r)

@@ -437,6 +437,7 @@ const resource orders_resource = {
     .key_kind = KEY_TEXT_OR_INT,
     .filter = filter_orders,
     .load = load_orders,
+    .loads_in_one_query = true,
     .create = create_order,
     .update = update_order,
     .unique_error = "The fields order_number, voodoo_customer must make a unique set.",
@@ -561,6 +562,7 @@ const resource items_resource = {
     .key_sql = "(SELECT id FROM items WHERE customer_id = $1 AND id = $2)",
     .key_kind = KEY_INT,
     .load = load_items,
+    .loads_in_one_query = true,
     .update = update_item,
     .lock = lock_item,
 };

@@ -598,6 +598,7 @@ const resource refunds_resource = {
     .parse_key = parse_refund_key,
     .filter = filter_refunds,
     .load = load_refunds,
+    .loads_in_one_query = true,
     .update = update_refund,
     .lock = lock_refund,
     .unique_error = "The fields shop_id, document_id must make a unique set.",

@@ -32,6 +32,7 @@
 #include "api/monitoring.h"
 #include "api/auth.h"
 #include "api/browsable.h"
+#include "api/credentials.h"
 #include "api/json.h"
 #include "api/metadata.h"
 #include "api/respond.h"
@@ -509,6 +510,25 @@ static void run_handler(request *r, handler_fn h)
     }
 }
 
+/* A read answered from cached credentials: if its round trips brought word
+ * that they changed before it was sent, the answer is a 401 instead. */
+static void recheck_credentials(request *r, int nheaders)
+{
+    const char *why = NULL;
+    int ok = auth_recheck(r, false, &why);
+    if (ok > 0)
+        return;
+    free(r->resp_body);
+    r->resp_body = NULL;
+    r->resp_len = 0;
+    r->content_type = NULL;
+    r->nheaders_out = nheaders;
+    if (ok < 0)
+        respond_server_error(r, store_errmsg(r->db));
+    else
+        auth_refuse(r, why);
+}
+
 /* After the body: form overloading, CSRF, OPTIONS, the method, the body,
  * then the handler (a safe method inside one read transaction; writing
  * handlers run their SQL through view_write(), which owns the
@@ -532,12 +552,14 @@ static void run_view(request *r, const route *rt)
         return;
     bool safe = (r->method & (HTTP_GET | HTTP_HEAD)) && !(rt->flags & ROUTE_GET_WRITES);
     if (!safe) {
-        run_handler(r, h);
+        run_handler(r, h);   /* view_write() asks auth_recheck() before it commits */
     } else if (store_begin_read(r->db) < 0) {
         respond_server_error(r, store_errmsg(r->db));
     } else {
+        int nheaders = r->nheaders_out;
         run_handler(r, h);
         store_rollback(r->db);
+        recheck_credentials(r, nheaders);
     }
 }
 
@@ -636,6 +658,7 @@ static store *open_thread_db(void)
         free(err);
         return NULL;
     }
+    credentials_watch(thread_db);
     pthread_mutex_lock(&thread_dbs_lock);
     if (nthread_dbs < (int)(sizeof thread_dbs / sizeof thread_dbs[0]))
         thread_dbs[nthread_dbs++] = thread_db;

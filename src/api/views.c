@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api/api.h"
+#include "api/auth.h"
 #include "api/outbox.h"
 #include "api/respond.h"
 #include "core/util.h"
@@ -20,6 +21,7 @@
  * between two (a random part of 1, 2, 4 ... 64 ms). */
 #define WRITE_ATTEMPTS 12
 #define BACKOFF_MAX_US 64000
+#define VIEW_RECHECK (-101)   /* the request's credential must be asked for again */
 
 /* ------------------------------------------------------------ SQL pieces */
 
@@ -196,20 +198,27 @@ int view_list(request *r)
     const char *a = res->alias;
     /* the count: kept with the rows (one small read at any size), or, for a
      * filtered list, counted along the filter's index */
-    store_stmt *st = store_prepare(r->db, res->counted && !*filters
+    store_stmt *count = store_prepare(r->db, res->counted && !*filters
         ? arena_printf(r->arena, "SELECT COALESCE(sum(n), 0) FROM row_counts WHERE customer_id = $1 "
                                  "AND kind = '%s'", res->table)
         : arena_printf(r->arena, "SELECT count(*) FROM %s %s WHERE %s.customer_id = $1%s", res->table, a, a,
                        filters));
-    if (!st)
+    if (!count)
         return STORE_ERROR;
-    sql_bind(st, &params);
-    int64_t count = 0;
-    int rc = store_exec_int(st, &count);
-    if (rc != STORE_ROW)
-        return rc < 0 ? rc : STORE_ERROR;
-    if (!page_check(r, &p, count))
-        return VIEW_DONE;
+    sql_bind(count, &params);
+    /* The page goes out with the count in one round trip (store_send), and
+     * is dropped when the count says it does not exist; only page=last
+     * needs the count first. */
+    int64_t total = 0;
+    int rc;
+    if (p.last) {
+        if ((rc = store_exec_int(count, &total)) != STORE_ROW)
+            return rc < 0 ? rc : STORE_ERROR;
+        if (!page_check(r, &p, total))
+            return VIEW_DONE;
+    } else {
+        store_send(count);
+    }
     const list_query *q = res->query;
     const char *id = arena_printf(r->arena, "%s.id", a);
     const char *order_by = ordering_sql(r, q->ordering, q->nordering, id, id);
@@ -234,8 +243,17 @@ int view_list(request *r)
         .order_by = order_by,
         .params = params,
     };
+    if (res->loads_in_one_query)
+        store_read_last(r->db);
     record_vec out = {0};
     rc = res->load(r, &sel, &out);
+    if (!p.last) {
+        int counted = store_exec_int(count, &total);
+        if (rc >= 0 && counted != STORE_ROW)
+            rc = counted < 0 ? counted : STORE_ERROR;
+        if (rc >= 0 && !page_check(r, &p, total))
+            return VIEW_DONE;
+    }
     if (rc < 0)
         return rc;
     respond_page(r, &p, out.items, out.n);
@@ -251,6 +269,8 @@ int view_retrieve(request *r)
         return VIEW_DONE;
     }
     sel.where = arena_printf(r->arena, "%s.id = %s", res->alias, res->key_sql);
+    if (res->loads_in_one_query)
+        store_read_last(r->db);   /* one statement: no transaction around it */
     record_vec out = {0};
     int rc = res->load(r, &sel, &out);
     if (rc < 0)
@@ -318,14 +338,32 @@ int view_write(request *r, view_step prepare, view_step apply, void *ctx)
         }
         outbox_reset(r);
         int rc = store_begin_write(r->db);
+        const char *refused = NULL;
         if (rc >= 0) {
             rc = apply(r, ctx);
             if (rc >= 0 && r->status == 0)
                 rc = STORE_ERROR;   /* a view that made no answer: a bug, never committed */
+            else if (rc >= 0 && r->status < 400 && auth_recheck(r, true, &refused) == 0)
+                rc = VIEW_RECHECK;
             else if (rc >= 0 && r->status < 400 && (rc = outbox_flush(r)) >= 0)
                 rc = store_commit(r->db);
             else if (rc >= 0)
                 store_rollback(r->db);
+        }
+        if (rc == VIEW_RECHECK) {
+            /* the cache forgot the credential since admission: ask outside
+             * the transaction (whose own changes, a logout's, a query would
+             * see), and run again while it is still good */
+            store_rollback(r->db);
+            discard_answer(r, nheaders);
+            int ok = auth_recheck(r, false, &refused);
+            if (ok > 0 && attempt < WRITE_ATTEMPTS)
+                continue;
+            if (ok == 0)
+                auth_refuse(r, refused);
+            else
+                respond_server_error(r, ok < 0 ? store_errmsg(r->db) : "credentials kept changing");
+            return VIEW_DONE;
         }
         if (rc >= 0) {
             if (r->status < 400)

@@ -103,6 +103,10 @@ struct resource {
     /* Read the selected objects into out (in the selection's order);
      * returns how many, or a store error. */
     int (*load)(request *r, const selection *sel, record_vec *out);
+    /* load runs one statement: the views then name it their read's last
+     * (store_read_last), so a retrieve runs with no transaction around it
+     * and a list's count and page share one round trip with its end. */
+    bool loads_in_one_query;
 
     /* Writes, inside the request's transaction. create: insert the
      * validated record and complete it (ids, defaults) so it renders as

@@ -68,6 +68,10 @@ typedef struct store_backend {
     int64_t (*col_int)(store_stmt *st, int col);
     const char *(*col_text)(store_stmt *st, int col, size_t *len);
     void (*reset)(store_stmt *st);
+    /* pipelining and notifications (store.h) */
+    void (*send)(store_stmt *st);
+    void (*read_last)(store *db);
+    int (*watch)(store *db, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx);
 } store_backend;
 
 /* Every store (whatever its backend) starts with this header so store.c can dispatch. */

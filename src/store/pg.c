@@ -2,13 +2,29 @@
  * pg.c — the PostgreSQL backend of the store interface (libpq; see store.h).
  *
  * One PGconn per store, used by one thread at a time; no mutable globals.
- * Each distinct SQL text is PQprepare'd once per session under a generated
+ * The connection stays in libpq's pipeline mode: what a request sends goes
+ * out together and its answers are read back in order, so a round trip
+ * carries as much as the code allows — a statement's first PREPARE rides
+ * with its first execution, BEGIN with the transaction's first statement,
+ * a read's ROLLBACK with its last statement (store_read_last), statements
+ * given to store_send() with the next one stepped, and the ROLLBACK of a
+ * transaction that ends any other way is sent without waiting for its
+ * answer (read before the connection's next answer).
+ * Sessions set commit_delay for group commit (see PG_COMMIT_DELAY_US).
+ * Each distinct SQL text is prepared once per session under a generated
  * name and kept in the store layer's cache (backend.h), which DEALLOCATEs
- * (finalize) what it evicts. Values travel as text;
- * errors map by SQLSTATE to STORE_UNIQUE, STORE_FOREIGN_KEY and STORE_BUSY.
- * A lost connection is re-established (once per call) by begin, prepare and
- * ping, never inside a transaction; cached statements are then prepared
- * again on their next use, so statement pointers stay valid.
+ * (finalize) what it evicts. Values travel as text; errors map by SQLSTATE
+ * to STORE_UNIQUE, STORE_FOREIGN_KEY and STORE_BUSY.
+ * A lost connection is re-established, never inside a transaction: when a
+ * round trip that began a transaction (or belongs to a read) finds it lost,
+ * the connection is reset and that round trip sent once more; cached
+ * statements are then prepared again on their next use, so statement
+ * pointers stay valid.
+ * A watched connection (store_watch) LISTENs, and the first round trip of
+ * every transaction starts with a Sync, so that PostgreSQL, idle outside a
+ * transaction there, sends every notification committed before it; they
+ * are handed on after each round trip. A connection made again LISTENs
+ * again and says notifications may have been missed.
  */
 #include "backend.h"
 
@@ -22,6 +38,13 @@
 
 #define PG_MAX_PARAMS 65535         /* the protocol's limit */
 #define PG_KEEP_BUF (64 * 1024)     /* bigger parameter buffers are freed on reset */
+#define PG_ANSWERS_MAX 64           /* answers owed at once; more: read them first */
+/* Group commit: a COMMIT that finds at least commit_siblings (5) other
+ * transactions open waits this long for theirs before it flushes the WAL,
+ * so one flush makes them all durable (docs/decisions.md, "Group commit on
+ * PostgreSQL"). A superuser's, or a role's granted SET ON PARAMETER
+ * commit_delay (PostgreSQL 15); others keep PostgreSQL's own sharing. */
+#define PG_COMMIT_DELAY_US "1000"
 
 typedef struct pg_param {
     char *heap;                     /* owned copy of long text, reused */
@@ -38,8 +61,10 @@ struct pg_stmt {
     char name[24];
     int nparams;
     bool prepared;                  /* exists in the current session */
+    bool prepare_sent;              /* its PREPARE is on its way */
     bool dirty;                     /* bound or executed since the last reset */
-    bool executed;
+    bool executed;                  /* sent (and, unless `sent`, answered) */
+    bool sent;                      /* sent, its answer not read yet */
     const char *bind_err;           /* a binding mistake, reported by step */
     const char **values;            /* sent to the server; NULL is SQL NULL */
     pg_param *params;
@@ -48,10 +73,35 @@ struct pg_stmt {
     int row, nrows;
 };
 
+/* What the server owes, in the order it answers. */
+typedef struct pg_answer {
+    enum { ANSWER_COMMAND, ANSWER_PREPARE, ANSWER_ROWS, ANSWER_SYNC } kind;
+    struct pg_stmt *st;             /* PREPARE and ROWS */
+    bool commit;                    /* a COMMIT: answered ROLLBACK, it failed */
+} pg_answer;
+
+/* Where a transaction stands. PENDING: asked for, nothing sent yet. */
+typedef enum {
+    TXN_NONE,
+    TXN_READ_PENDING,
+    TXN_READ_OPEN,
+    TXN_READ_ENDED,                 /* its last statement went out with ROLLBACK (or alone) */
+    TXN_WRITE_PENDING,
+    TXN_WRITE_OPEN,
+} pg_txn;
+
 struct pg_store {
     struct store_common common;
     PGconn *conn;
-    bool in_txn;                    /* between our BEGIN and COMMIT/ROLLBACK */
+    pg_txn txn;
+    bool read_last;                 /* store_read_last(): the next statement ends the read */
+    pg_answer answers[PG_ANSWERS_MAX];
+    int first, owed;                /* a ring of answers owed */
+    bool unsynced;                  /* sent since the last Sync */
+    int command_rc;                 /* the last COMMAND's result (COMMIT's) */
+    char *channel;                  /* store_watch(): what it listens on ... */
+    void (*notify)(const char *payload, void *ctx);   /* ... and who hears it */
+    void *notify_ctx;
     uint64_t names;                 /* statement names issued */
     int64_t changes;                /* rows the last statement changed */
     stmt_cache cache;
@@ -140,6 +190,178 @@ static int result_err(struct pg_store *db, const PGresult *res)
     return code_of(state);
 }
 
+/* ---- the pipeline: what is sent, and what the server owes -------------- */
+
+static void owe(struct pg_store *db, int kind, struct pg_stmt *st, bool commit)
+{
+    db->answers[(db->first + db->owed) % PG_ANSWERS_MAX] = (pg_answer){.kind = kind, .st = st, .commit = commit};
+    db->owed++;
+}
+
+/* The connection is gone: every answer owed fails with `why`. */
+static void lost(struct pg_store *db, const char *why)
+{
+    char buf[sizeof db->err];
+    snprintf(buf, sizeof buf, "%s: %s", why, PQerrorMessage(db->conn));
+    set_err(db, buf);
+    for (; db->owed > 0; db->owed--, db->first = (db->first + 1) % PG_ANSWERS_MAX) {
+        struct pg_stmt *st = db->answers[db->first].st;
+        if (!st)
+            continue;
+        if (db->answers[db->first].kind == ANSWER_ROWS) {
+            st->sent = false;
+            st->rc = STORE_ERROR;
+        } else {
+            st->prepare_sent = false;
+        }
+    }
+    db->first = 0;
+    db->unsynced = false;
+    db->command_rc = STORE_ERROR;
+}
+
+static bool send_command(struct pg_store *db, const char *sql)
+{
+    if (!PQsendQueryParams(db->conn, sql, 0, NULL, NULL, NULL, NULL, 0))
+        return false;
+    owe(db, ANSWER_COMMAND, NULL, strcmp(sql, "COMMIT") == 0);
+    db->unsynced = true;
+    return true;
+}
+
+static bool send_prepare(struct pg_stmt *st)
+{
+    if (!PQsendPrepare(st->db->conn, st->name, st->sql, 0, NULL))
+        return false;
+    owe(st->db, ANSWER_PREPARE, st, false);
+    st->prepare_sent = true;
+    st->db->unsynced = true;
+    return true;
+}
+
+static bool send_execute(struct pg_stmt *st)
+{
+    if (!PQsendQueryPrepared(st->db->conn, st->name, st->nparams, st->values, NULL, NULL, 0))
+        return false;
+    owe(st->db, ANSWER_ROWS, st, false);
+    st->sent = true;
+    st->db->unsynced = true;
+    return true;
+}
+
+/* A statement's answer: its rows, or its error (an earlier error of the
+ * same round trip skips it: it answers with that error's code). */
+static void take_rows(struct pg_store *db, struct pg_stmt *st, PGresult *res, int *failed)
+{
+    st->sent = false;
+    switch (PQresultStatus(res)) {
+    case PGRES_TUPLES_OK:
+    case PGRES_COMMAND_OK:
+    case PGRES_EMPTY_QUERY:
+        st->res = res;
+        st->nrows = PQntuples(res);
+        st->rc = STORE_DONE;
+        db->changes = strtoll(PQcmdTuples(res), NULL, 10);
+        return;
+    case PGRES_PIPELINE_ABORTED:
+        st->rc = *failed ? *failed : STORE_ERROR;
+        break;
+    default:
+        st->rc = result_err(db, res);
+        if (!*failed)
+            *failed = st->rc;
+        break;
+    }
+    PQclear(res);
+}
+
+/* The answer to a command (BEGIN, COMMIT, ROLLBACK, DEALLOCATE, SELECT 1)
+ * or a PREPARE. A COMMIT of a failed transaction answers ROLLBACK. */
+static void take_other(struct pg_store *db, const pg_answer *a, PGresult *res, int *failed)
+{
+    ExecStatusType s = PQresultStatus(res);
+    int rc = STORE_DONE;
+    if (s == PGRES_PIPELINE_ABORTED) {
+        rc = *failed ? *failed : STORE_ERROR;
+    } else if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+        rc = result_err(db, res);
+        if (!*failed)
+            *failed = rc;
+    } else if (a->commit && strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+        set_err(db, "the transaction had failed, so COMMIT rolled it back");
+        rc = STORE_ERROR;
+    }
+    if (a->kind == ANSWER_PREPARE) {
+        a->st->prepare_sent = false;
+        a->st->prepared = rc == STORE_DONE;
+    } else {
+        db->command_rc = rc;
+    }
+    PQclear(res);
+}
+
+/* Hand on the notifications the last answers brought (store_watch). */
+static void deliver(struct pg_store *db)
+{
+    PGnotify *note;
+    while ((note = PQnotifies(db->conn)) != NULL) {
+        if (db->notify)
+            db->notify(note->extra, db->notify_ctx);
+        PQfreemem(note);
+    }
+}
+
+/*
+ * One round trip: a Sync after what was sent, then every answer owed, in
+ * order (statements get theirs; db->command_rc is the last command's).
+ * False when the connection was lost (every answer owed then failed).
+ */
+static bool round_trip(struct pg_store *db)
+{
+    if (db->unsynced) {
+        if (!PQpipelineSync(db->conn)) {
+            lost(db, "cannot send to PostgreSQL");
+            return false;
+        }
+        owe(db, ANSWER_SYNC, NULL, false);
+        db->unsynced = false;
+    }
+    int failed = 0;   /* the first error since the last Sync */
+    while (db->owed > 0) {
+        pg_answer a = db->answers[db->first];
+        PGresult *res = PQgetResult(db->conn);
+        if (!res) {
+            lost(db, PQstatus(db->conn) == CONNECTION_BAD ? "the connection to PostgreSQL was lost"
+                                                          : "out of step with PostgreSQL");
+            return false;
+        }
+        db->first = (db->first + 1) % PG_ANSWERS_MAX;
+        db->owed--;
+        if (a.kind == ANSWER_SYNC) {
+            if (PQresultStatus(res) != PGRES_PIPELINE_SYNC) {
+                PQclear(res);
+                lost(db, "out of step with PostgreSQL");
+                return false;
+            }
+            PQclear(res);
+            failed = 0;
+            continue;
+        }
+        if (a.kind == ANSWER_ROWS)
+            take_rows(db, a.st, res, &failed);
+        else
+            take_other(db, &a, res, &failed);
+        while ((res = PQgetResult(db->conn)) != NULL)   /* the end of this answer */
+            PQclear(res);
+        if (PQstatus(db->conn) == CONNECTION_BAD) {
+            lost(db, "the connection to PostgreSQL was lost");
+            return false;
+        }
+    }
+    deliver(db);
+    return true;
+}
+
 /* ---- connection ---------------------------------------------------------- */
 
 static void ignore_notice(void *arg, const char *message)
@@ -150,12 +372,52 @@ static void ignore_notice(void *arg, const char *message)
 
 static void forget_prepared(struct pg_store *db)
 {
-    for (cache_entry *e = db->cache.newest; e; e = e->older)
+    for (cache_entry *e = db->cache.newest; e; e = e->older) {
         ST(e->st)->prepared = false;
+        ST(e->st)->prepare_sent = false;
+    }
+}
+
+static int listen_again(struct pg_store *db);
+
+/* A new session's settings (group commit, when the role may set it: if
+ * not, PostgreSQL's own sharing of flushes), then pipeline mode. */
+static bool session_setup(PGconn *conn)
+{
+    PQclear(PQexec(conn, "SET commit_delay = " PG_COMMIT_DELAY_US));
+    return PQenterPipelineMode(conn);
+}
+
+/* A new session in place of a lost one (listening again, if watched:
+ * what was notified meanwhile is lost, and the watcher told so). */
+static bool reconnect(struct pg_store *db)
+{
+    lost(db, "reconnecting");
+    PQreset(db->conn);
+    forget_prepared(db);
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        set_err(db, PQerrorMessage(db->conn));
+        return false;
+    }
+    if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF && !session_setup(db->conn)) {
+        set_err(db, PQerrorMessage(db->conn));
+        return false;
+    }
+    if (db->channel) {
+        if (listen_again(db) < 0)
+            return false;
+        db->notify(NULL, db->notify_ctx);
+    }
+    return true;
+}
+
+static bool txn_open(const struct pg_store *db)
+{
+    return db->txn == TXN_READ_OPEN || db->txn == TXN_WRITE_OPEN;
 }
 
 /*
- * Is the connection usable? A lost one is re-established once, but never
+ * Is the connection usable? A lost one is re-established, but never
  * inside a transaction: that transaction is gone, and going on in a new
  * session would commit the rest of its work on its own.
  */
@@ -163,42 +425,48 @@ static bool conn_ok(struct pg_store *db)
 {
     if (PQstatus(db->conn) == CONNECTION_OK)
         return true;
-    if (db->in_txn) {
+    if (txn_open(db)) {
         char buf[sizeof db->err];
         snprintf(buf, sizeof buf, "connection lost during a transaction: %s", PQerrorMessage(db->conn));
         set_err(db, buf);
         return false;
     }
-    PQreset(db->conn);
-    forget_prepared(db);
-    if (PQstatus(db->conn) == CONNECTION_OK)
-        return true;
-    set_err(db, PQerrorMessage(db->conn));
-    return false;
+    return reconnect(db);
 }
 
-/* Run one parameterless command (or script); STORE_DONE or an error code. */
-static int run(struct pg_store *db, const char *sql)
+/* Run parameterless SQL (a script of several statements too) outside the
+ * pipeline, after every answer owed; STORE_DONE or an error code. */
+static int run_script(struct pg_store *db, const char *sql)
 {
+    if (!round_trip(db))
+        return STORE_ERROR;
+    PQexitPipelineMode(db->conn);
     PGresult *res = PQexec(db->conn, sql);
     ExecStatusType s = PQresultStatus(res);
     int rc = STORE_DONE;
     if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY)
         rc = result_err(db, res);
     PQclear(res);
+    deliver(db);
+    if (PQstatus(db->conn) == CONNECTION_OK && !PQenterPipelineMode(db->conn)) {
+        set_err(db, PQerrorMessage(db->conn));
+        return STORE_ERROR;
+    }
     return rc;
 }
 
-/* run(), reconnecting once if the connection turns out to be lost. Only for
- * commands that change nothing (BEGIN, SELECT 1) outside a transaction. */
-static int run_retry(struct pg_store *db, const char *sql)
+/* LISTEN on the watched channel (again, on a new session). */
+static int listen_again(struct pg_store *db)
 {
-    if (!conn_ok(db))
+    char *name = PQescapeIdentifier(db->conn, db->channel, strlen(db->channel));
+    if (!name) {
+        set_err(db, PQerrorMessage(db->conn));
         return STORE_ERROR;
-    int rc = run(db, sql);
-    if (rc < 0 && PQstatus(db->conn) == CONNECTION_BAD && conn_ok(db))
-        rc = run(db, sql);
-    return rc;
+    }
+    char sql[256];
+    snprintf(sql, sizeof sql, "LISTEN %s", name);
+    PQfreemem(name);
+    return run_script(db, sql);
 }
 
 static store *pg_open(const char *url, char **err)
@@ -206,7 +474,7 @@ static store *pg_open(const char *url, char **err)
     static const char *const keys[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
     const char *const vals[] = {url, "UTF8", "stockroom", NULL};
     PGconn *conn = url ? PQconnectdbParams(keys, vals, 1) : NULL;
-    if (PQstatus(conn) != CONNECTION_OK) {
+    if (PQstatus(conn) != CONNECTION_OK || !session_setup(conn)) {
         if (err) {
             char buf[1024];
             tidy(buf, sizeof buf, conn ? PQerrorMessage(conn) : "cannot connect to PostgreSQL");
@@ -226,8 +494,12 @@ static store *pg_open(const char *url, char **err)
 static void pg_close(store *s)
 {
     struct pg_store *db = PG(s);
+    if (db->owed || db->unsynced)
+        round_trip(db);
+    PQfinish(db->conn);   /* first: the statements need no DEALLOCATE now */
+    db->conn = NULL;
     stmt_cache_clear(&db->cache, &store_backend_pg);
-    PQfinish(db->conn);
+    free(db->channel);
     free(db);
 }
 
@@ -236,69 +508,145 @@ static const char *pg_errmsg(store *s)
     return PG(s)->err;
 }
 
+/* SELECT 1, on a new session if the old one turns out to be lost. */
 static bool pg_ping(store *s)
 {
-    return run_retry(PG(s), "SELECT 1") == STORE_DONE;
-}
-
-static int pg_exec_script(store *s, const char *sql)
-{
     struct pg_store *db = PG(s);
-    return conn_ok(db) ? run(db, sql) : STORE_ERROR;
+    for (int attempt = 0;; attempt++) {
+        if (!conn_ok(db))
+            return false;
+        if (send_command(db, "SELECT 1") && round_trip(db))
+            return db->command_rc == STORE_DONE;
+        if (attempt > 0 || txn_open(db) || !reconnect(db))
+            return false;
+    }
 }
 
 /* ---- transactions -------------------------------------------------------- */
 
-static bool txn_open(struct pg_store *db)
+/* Nothing is sent: BEGIN goes out with the first statement. */
+static int begin(struct pg_store *db, pg_txn want)
 {
-    PGTransactionStatusType ts = PQtransactionStatus(db->conn);
-    return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
-}
-
-static int begin(struct pg_store *db, const char *sql)
-{
-    db->in_txn = false;         /* the caller believes none is open */
-    if (!conn_ok(db))
-        return STORE_ERROR;
-    if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+    if (txn_open(db)) {
         set_err(db, "a transaction is already open");
-        db->in_txn = txn_open(db);
         return STORE_ERROR;
     }
-    int rc = run_retry(db, sql);
-    db->in_txn = rc == STORE_DONE;
-    return rc;
+    db->txn = want;
+    db->read_last = false;
+    return STORE_DONE;
 }
 
 static int pg_begin_read(store *s)
 {
-    return begin(PG(s), "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    return begin(PG(s), TXN_READ_PENDING);
 }
 
 static int pg_begin_write(store *s)
 {
-    return begin(PG(s), "BEGIN");
+    return begin(PG(s), TXN_WRITE_PENDING);
+}
+
+/* A Sync before BEGIN on a watched connection: PostgreSQL, idle outside a
+ * transaction there, sends what it has been notified of (store_watch). */
+static bool send_sync_first(struct pg_store *db)
+{
+    if (!db->channel)
+        return true;
+    if (!PQpipelineSync(db->conn))
+        return false;
+    owe(db, ANSWER_SYNC, NULL, false);
+    db->unsynced = false;
+    return true;
+}
+
+/* Before a statement goes out: BEGIN, when its transaction has not begun
+ * (a read whose first statement is its last needs none: that statement's
+ * own snapshot is the read's, and its Sync comes outside a transaction). */
+static bool send_begin(struct pg_store *db)
+{
+    switch (db->txn) {
+    case TXN_READ_PENDING:
+        if (db->read_last) {
+            db->read_last = false;
+            db->txn = TXN_READ_ENDED;
+            return true;
+        }
+        db->txn = TXN_READ_OPEN;
+        return send_sync_first(db) && send_command(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    case TXN_WRITE_PENDING:
+        db->txn = TXN_WRITE_OPEN;
+        return send_sync_first(db) && send_command(db, "BEGIN");
+    default:
+        return true;
+    }
+}
+
+/* After a read's last statement: its ROLLBACK, in the same round trip. */
+static bool send_read_end(struct pg_store *db)
+{
+    if (db->txn != TXN_READ_OPEN || !db->read_last)
+        return true;
+    db->read_last = false;
+    db->txn = TXN_READ_ENDED;
+    return send_command(db, "ROLLBACK");
+}
+
+static void pg_read_last(store *s)
+{
+    struct pg_store *db = PG(s);
+    if (db->txn == TXN_READ_PENDING || db->txn == TXN_READ_OPEN)
+        db->read_last = true;
+}
+
+/* ROLLBACK, its answer read with the connection's next round trip: no
+ * one waits for it. */
+static void rollback_later(struct pg_store *db)
+{
+    if (PQstatus(db->conn) == CONNECTION_OK && send_command(db, "ROLLBACK")) {
+        if (PQpipelineSync(db->conn)) {
+            owe(db, ANSWER_SYNC, NULL, false);
+            db->unsynced = false;
+        } else {
+            lost(db, "cannot send to PostgreSQL");
+        }
+    }
 }
 
 static int pg_commit(store *s)
 {
     struct pg_store *db = PG(s);
-    db->in_txn = false;
-    if (!txn_open(db)) {
-        set_err(db, PQstatus(db->conn) == CONNECTION_OK ? "COMMIT without an open transaction"
-                                                        : "the connection was lost before COMMIT");
+    pg_txn txn = db->txn;
+    db->txn = TXN_NONE;
+    db->read_last = false;
+    switch (txn) {
+    case TXN_WRITE_OPEN:
+        if (PQstatus(db->conn) != CONNECTION_OK) {
+            set_err(db, "the connection was lost before COMMIT");
+            return STORE_ERROR;
+        }
+        if (!send_command(db, "COMMIT") || !round_trip(db))
+            return STORE_ERROR;
+        return db->command_rc;
+    case TXN_READ_OPEN:
+        rollback_later(db);
+        return STORE_DONE;
+    case TXN_NONE:
+        set_err(db, "COMMIT without an open transaction");
         return STORE_ERROR;
+    default:
+        return STORE_DONE;   /* nothing was sent, or the read has ended */
     }
-    PGresult *res = PQexec(db->conn, "COMMIT");
-    int rc = STORE_DONE;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-        rc = result_err(db, res);
-    } else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-        set_err(db, "the transaction had failed, so COMMIT rolled it back");
-        rc = STORE_ERROR;
-    }
-    PQclear(res);
-    return rc;
+}
+
+static int pg_rollback(store *s)
+{
+    struct pg_store *db = PG(s);
+    bool open = txn_open(db);
+    db->txn = TXN_NONE;
+    db->read_last = false;
+    if (open)
+        rollback_later(db);
+    return STORE_DONE;
 }
 
 static int64_t pg_changes(store *s)
@@ -317,11 +665,38 @@ static const char *pg_backup(store *s, const char *path)
            "pg_basebackup and WAL archiving for point-in-time recovery (see the README)";
 }
 
-static int pg_rollback(store *s)
+static int pg_exec_script(store *s, const char *sql)
 {
     struct pg_store *db = PG(s);
-    db->in_txn = false;
-    return txn_open(db) ? run(db, "ROLLBACK") : STORE_DONE;
+    if (!conn_ok(db))
+        return STORE_ERROR;
+    if (db->txn == TXN_READ_PENDING || db->txn == TXN_WRITE_PENDING) {
+        db->read_last = false;
+        if (!send_begin(db) || !round_trip(db))
+            return STORE_ERROR;
+        if (db->command_rc < 0)
+            return db->command_rc;
+    }
+    return run_script(db, sql);
+}
+
+/* ---- notifications --------------------------------------------------------- */
+
+static int pg_watch(store *s, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx)
+{
+    struct pg_store *db = PG(s);
+    if (!conn_ok(db))
+        return STORE_ERROR;
+    free(db->channel);
+    db->channel = xstrdup(channel);
+    db->notify = fn;
+    db->notify_ctx = ctx;
+    int rc = listen_again(db);
+    if (rc < 0) {
+        free(db->channel);
+        db->channel = NULL;
+    }
+    return rc;
 }
 
 /* ---- counting $n placeholders ------------------------------------------------ */
@@ -450,10 +825,18 @@ static void stmt_free(struct pg_stmt *st)
     free(st);
 }
 
+/* Read the statement's answers if some are still on their way. */
+static void settle(struct pg_stmt *st)
+{
+    if (st->sent || st->prepare_sent)
+        round_trip(st->db);
+}
+
 static void stmt_reset(struct pg_stmt *st)
 {
     if (!st->dirty)
         return;
+    settle(st);
     PQclear(st->res);
     st->res = NULL;
     for (int i = 0; i < st->nparams; i++) {
@@ -473,51 +856,25 @@ static void stmt_reset(struct pg_stmt *st)
     st->dirty = false;
 }
 
-/* PQprepare the statement in the current session, reconnecting once if the
- * connection turns out to be lost (outside a transaction only). */
-static bool server_prepare(struct pg_stmt *st)
-{
-    struct pg_store *db = st->db;
-    for (int attempt = 0;; attempt++) {
-        PGresult *res = PQprepare(db->conn, st->name, st->sql, 0, NULL);
-        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
-            result_err(db, res);
-        PQclear(res);
-        if (ok) {
-            st->prepared = true;
-            return true;
-        }
-        if (attempt > 0 || PQstatus(db->conn) != CONNECTION_BAD || !conn_ok(db))
-            return false;
-    }
-}
-
 static stmt_cache *pg_cache(store *s)
 {
     return &PG(s)->cache;
 }
 
+/* Nothing is sent: the statement is prepared with its first execution. */
 static store_stmt *pg_compile(store *s, const char *sql)
 {
     struct pg_store *db = PG(s);
     if (!conn_ok(db))
         return NULL;
-    struct pg_stmt *st = stmt_new(db, sql);
-    if (!server_prepare(st)) {
-        stmt_free(st);
-        return NULL;
-    }
-    return (store_stmt *)st;
+    return (store_stmt *)stmt_new(db, sql);
 }
 
 static bool pg_recycle(store_stmt *s)
 {
     struct pg_stmt *st = ST(s);
-    if (!conn_ok(st->db))
-        return false;
     stmt_reset(st);
-    return st->prepared || server_prepare(st);
+    return conn_ok(st->db);
 }
 
 static bool pg_in_use(store_stmt *s)
@@ -525,13 +882,20 @@ static bool pg_in_use(store_stmt *s)
     return ST(s)->dirty;
 }
 
+/* DEALLOCATE goes out with the connection's next round trip. */
 static void pg_finalize(store_stmt *s)
 {
     struct pg_stmt *st = ST(s);
-    if (st->prepared && PQstatus(st->db->conn) == CONNECTION_OK) {
-        char sql[48];
-        snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
-        run(st->db, sql);
+    struct pg_store *db = st->db;
+    if (db->conn) {
+        settle(st);
+        if (st->prepared && PQstatus(db->conn) == CONNECTION_OK) {
+            char sql[48];
+            snprintf(sql, sizeof sql, "DEALLOCATE %s", st->name);
+            if (db->owed > PG_ANSWERS_MAX - 8)
+                round_trip(db);
+            send_command(db, sql);
+        }
     }
     stmt_free(st);
 }
@@ -608,32 +972,41 @@ static void pg_bind_text(store_stmt *s, int idx, const char *text, size_t len)
 
 /* ---- running and reading ---------------------------------------------------- */
 
-/* Send the statement with its parameters; STORE_DONE when rows (if any) wait. */
-static int execute(struct pg_stmt *st)
+/*
+ * Send the statement (its PREPARE first when this session has not got it;
+ * BEGIN first when its transaction has not begun; a read's ROLLBACK after
+ * it when it is the read's last) and, when `wait`, make the round trip.
+ * A round trip that was its transaction's first and finds the connection
+ * lost is made again, once, on a new session: nothing of it can have
+ * committed.
+ */
+static int execute(struct pg_stmt *st, bool wait)
 {
     struct pg_store *db = st->db;
     if (st->bind_err) {
         set_err(db, st->bind_err);
         return STORE_ERROR;
     }
-    if (!st->prepared && !server_prepare(st))
-        return STORE_ERROR;
-    st->res = PQexecPrepared(db->conn, st->name, st->nparams, st->values, NULL, NULL, 0);
-    db->changes = strtoll(PQcmdTuples(st->res), NULL, 10);
-    switch (PQresultStatus(st->res)) {
-    case PGRES_TUPLES_OK:
-        st->nrows = PQntuples(st->res);
-        return STORE_DONE;
-    case PGRES_COMMAND_OK:
-    case PGRES_EMPTY_QUERY:
-        return STORE_DONE;
-    default:
-        break;
+    for (int attempt = 0;; attempt++) {
+        pg_txn before = db->txn;
+        bool read_last = db->read_last;
+        if (!conn_ok(db))
+            return STORE_ERROR;
+        if (db->owed > PG_ANSWERS_MAX - 8 && !round_trip(db))
+            return STORE_ERROR;
+        bool sent = send_begin(db) && (st->prepared || st->prepare_sent || send_prepare(st)) &&
+                    send_execute(st) && send_read_end(db);
+        if (sent && !wait)
+            return STORE_DONE;
+        if (sent && round_trip(db))
+            return st->rc;
+        if (!sent)
+            lost(db, "cannot send to PostgreSQL");
+        if (attempt > 0 || (before != TXN_READ_PENDING && before != TXN_WRITE_PENDING) || !reconnect(db))
+            return STORE_ERROR;
+        db->txn = before;
+        db->read_last = read_last;
     }
-    int rc = result_err(db, st->res);
-    PQclear(st->res);
-    st->res = NULL;
-    return rc;
 }
 
 static int pg_step(store_stmt *s)
@@ -642,7 +1015,9 @@ static int pg_step(store_stmt *s)
     if (!st->executed) {
         st->executed = true;
         st->dirty = true;
-        st->rc = execute(st);
+        st->rc = execute(st, true);
+    } else if (st->sent) {
+        round_trip(st->db);
     }
     if (st->rc < 0)
         return st->rc;
@@ -652,6 +1027,16 @@ static int pg_step(store_stmt *s)
     }
     st->row = st->nrows;
     return STORE_DONE;
+}
+
+static void pg_send(store_stmt *s)
+{
+    struct pg_stmt *st = ST(s);
+    if (st->executed)
+        return;
+    st->executed = true;
+    st->dirty = true;
+    st->rc = execute(st, false);
 }
 
 /* Is there a value at `col` of the current row? */
@@ -699,6 +1084,9 @@ static void pg_reset(store_stmt *s)
 }
 
 const store_backend store_backend_pg = {
+    .send = pg_send,
+    .read_last = pg_read_last,
+    .watch = pg_watch,
     .open = pg_open,
     .close = pg_close,
     .errmsg = pg_errmsg,

@@ -449,6 +449,48 @@
     BUCKET_TRIGGERS_PG("suppliers") BUCKET_TRIGGERS_PG("products")              \
     BUCKET_TRIGGERS_PG("supplier_refunds")
 
+/* V8: credentials cached by the servers (api/credentials.h). PostgreSQL
+ * notifies the hash of every credential updated or deleted on the channel
+ * stockroom_credentials, from the transaction that changes it (delivered
+ * when it commits): a revoked key, an ended or expired-by-hand session (its
+ * cookie and its temporary key), a rotated or deleted token pair, and
+ * through ON DELETE CASCADE a deleted user, client or customer. A renamed
+ * user (a session's cache holds the name) notifies "": forget everything.
+ * Inserts need no word: nothing is cached before it exists; nor do the
+ * expired rows the janitor sweeps (a cached expiry refuses them already).
+ * SQLite: nothing
+ * (its servers cache no credentials). */
+#define V8_SQLITE "-- V8 is PostgreSQL's alone"
+#define V8_PG                                                                   \
+    "CREATE FUNCTION stockroom_credential_changed() RETURNS trigger "           \
+    "LANGUAGE plpgsql AS $$ BEGIN "                                             \
+    "  IF TG_OP = 'DELETE' AND TG_TABLE_NAME IN ('sessions', 'oauth_tokens') "  \
+    "     AND (to_jsonb(OLD) ->> CASE TG_TABLE_NAME WHEN 'sessions' THEN 'expires' " \
+    "          ELSE 'access_expires' END)::bigint "                             \
+    "         < (extract(epoch FROM clock_timestamp()) * 1000000)::bigint THEN " \
+    "    RETURN NULL; "   /* the janitor sweeping the expired: no one holds them */ \
+    "  END IF; "                                                                \
+    "  IF TG_TABLE_NAME = 'api_keys' THEN "                                     \
+    "    PERFORM pg_notify('stockroom_credentials', OLD.key_hash); "            \
+    "  ELSIF TG_TABLE_NAME = 'sessions' THEN "                                  \
+    "    PERFORM pg_notify('stockroom_credentials', OLD.session_hash); "        \
+    "    PERFORM pg_notify('stockroom_credentials', OLD.apikey_hash); "         \
+    "  ELSIF TG_TABLE_NAME = 'oauth_tokens' THEN "                              \
+    "    PERFORM pg_notify('stockroom_credentials', OLD.access_hash); "         \
+    "  ELSE "                                                                   \
+    "    PERFORM pg_notify('stockroom_credentials', ''); "                      \
+    "  END IF; "                                                                \
+    "  RETURN NULL; "                                                           \
+    "END $$;"                                                                   \
+    "CREATE TRIGGER api_keys_changed AFTER UPDATE OR DELETE ON api_keys "       \
+    "  FOR EACH ROW EXECUTE FUNCTION stockroom_credential_changed();"           \
+    "CREATE TRIGGER sessions_changed AFTER UPDATE OR DELETE ON sessions "       \
+    "  FOR EACH ROW EXECUTE FUNCTION stockroom_credential_changed();"           \
+    "CREATE TRIGGER oauth_tokens_changed AFTER UPDATE OR DELETE ON oauth_tokens " \
+    "  FOR EACH ROW EXECUTE FUNCTION stockroom_credential_changed();"           \
+    "CREATE TRIGGER users_renamed AFTER UPDATE OF username ON users "           \
+    "  FOR EACH ROW EXECUTE FUNCTION stockroom_credential_changed();"
+
 /* A key of a JSON text column: SQLite's json_extract, PostgreSQL's ->>. */
 #define JSON_TEXT_SQLITE(col, key) "COALESCE(json_extract(" col ", '$." key "'), '')"
 #define JSON_INT_SQLITE(col, key) "json_extract(" col ", '$." key "')"
@@ -463,6 +505,7 @@ static const char *const sqlite_steps[] = {
     V5(ID_SQLITE, TEXT_SQLITE, JSON_TEXT_SQLITE, JSON_INT_SQLITE),
     V6_SQLITE,
     V7_SQLITE,
+    V8_SQLITE,
 };
 
 static const char *const pg_steps[] = {
@@ -473,6 +516,7 @@ static const char *const pg_steps[] = {
     V5(ID_PG, TEXT_PG, JSON_TEXT_PG, JSON_INT_PG),
     V6_PG,
     V7_PG,
+    V8_PG,
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");

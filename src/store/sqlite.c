@@ -695,8 +695,28 @@ static const char *lite_col_text(store_stmt *s, int col, size_t *len)
     return t ? t : "";
 }
 
+/* Statements run at their first step, reads cost no round trip, and one
+ * process's writers take turns on one connection: no pipelining. */
+static void lite_send(store_stmt *s)
+{
+    (void)s;
+}
+
+static void lite_read_last(store *s)
+{
+    (void)s;
+}
+
+static int lite_watch(store *s, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx)
+{
+    snprintf(((lite_store *)s)->errbuf, sizeof ((lite_store *)s)->errbuf, "SQLite has no notifications");
+    return STORE_ERROR;
+}
 
 const store_backend store_backend_sqlite = {
+    .send = lite_send,
+    .read_last = lite_read_last,
+    .watch = lite_watch,
     .open = lite_open,
     .close = lite_close,
     .errmsg = lite_errmsg,

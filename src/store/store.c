@@ -40,6 +40,13 @@ int store_begin_write(store *db) { return B(db)->begin_write(db); }
 int store_commit(store *db) { return B(db)->commit(db); }
 int store_rollback(store *db) { return B(db)->rollback(db); }
 int64_t store_changes(store *db) { return B(db)->changes(db); }
+void store_read_last(store *db) { B(db)->read_last(db); }
+void store_send(store_stmt *st) { BS(st)->send(st); }
+
+int store_watch(store *db, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx)
+{
+    return B(db)->watch(db, channel, fn, ctx);
+}
 
 int store_lock_key(store *db, int64_t key)
 {
@@ -244,6 +251,8 @@ int store_insert_rows(store *db, const char *table, const char *columns, int nco
         int batch = STORE_INSERT_BATCH;
         while (batch > n - done)
             batch /= 2;
+        if (n - done <= STORE_INSERT_EXACT)
+            batch = n - done;
         int len = snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES ", table, columns);
         for (int row = 0, p = 1; row < batch; row++) {
             len += snprintf(sql + len, sizeof sql - (size_t)len, row ? ", (" : "(");

@@ -70,11 +70,27 @@ bool store_ping(store *db);
  * SQLite (BEGIN IMMEDIATE, so concurrent writers wait for the busy
  * timeout instead of failing on upgrade); on PostgreSQL it is BEGIN.
  * store_begin_read() gives a consistent snapshot for multi-query reads.
+ * PostgreSQL sends nothing at begin: BEGIN goes out with the transaction's
+ * first statement, in the same round trip, and so does a read's ROLLBACK
+ * with its last statement when the caller names it (store_read_last);
+ * a ROLLBACK sent any other way is not waited for. A store_commit() of a
+ * write returns once the COMMIT is answered (durable as the server's
+ * synchronous_commit makes it).
  */
 int store_begin_read(store *db);
 int store_begin_write(store *db);
 int store_commit(store *db);
 int store_rollback(store *db);  /* safe to call when no transaction is open */
+
+/*
+ * In a read transaction: the next statement sent is the read's last. On
+ * PostgreSQL the read ends in that statement's round trip, and a read
+ * whose first statement is its last runs it alone, with no transaction
+ * around it (one statement's snapshot is its own). A statement after it
+ * would see a snapshot of its own: name only what is surely the last.
+ * SQLite: nothing (its reads cost no round trips).
+ */
+void store_read_last(store *db);
 
 /*
  * Statements. store_prepare() returns the connection's cached statement
@@ -93,6 +109,13 @@ void store_bind_null(store_stmt *st, int idx);
 /* Run or advance: STORE_ROW, STORE_DONE or a negative error code. */
 int store_step(store_stmt *st);
 
+/* Send a statement whose parameters are all bound, and read its rows
+ * later (its first store_step()): on PostgreSQL it goes out with the next
+ * statement stepped, in one round trip (libpq's pipeline mode), so reads
+ * that do not depend on each other cost one wait. SQLite: nothing (the
+ * statement runs at its first step). */
+void store_send(store_stmt *st);
+
 /* Columns of the current row, numbered from 0. Text stays valid until the
  * next store_step() or store_reset() on this statement. */
 bool store_col_null(store_stmt *st, int col);
@@ -108,6 +131,19 @@ void store_reset(store_stmt *st);
  * advisory transaction lock; SQLite, whose writers take turns: nothing).
  * For writes whose rows cannot be locked in one order beforehand. */
 int store_lock_key(store *db, int64_t key);
+
+/*
+ * Notifications, PostgreSQL's LISTEN/NOTIFY: store_watch() makes this
+ * connection listen on `channel` and hand each notification's payload to
+ * fn as its round trips bring them — NULL when some may have been missed
+ * (the connection was lost and made again: assume anything changed).
+ * PostgreSQL sends them at a Sync outside a transaction, and the first
+ * round trip of every transaction (a statement run alone ends with one)
+ * has such a Sync: so once a statement has been answered, every change
+ * committed before it was sent has been handed to fn. STORE_DONE, or an
+ * error code; SQLite has no notifications: STORE_ERROR.
+ */
+int store_watch(store *db, const char *channel, void (*fn)(const char *payload, void *ctx), void *ctx);
 
 /* Rows the last INSERT/UPDATE/DELETE of this connection changed. */
 int64_t store_changes(store *db);
@@ -131,8 +167,10 @@ int store_exec_int(store_stmt *st, int64_t *out);
 
 /*
  * Insert n rows into `table` with as few statements as the rows allow:
- * multi-row INSERTs of up to STORE_INSERT_BATCH rows (batches of powers of
- * two, so a table has a handful of statement texts, all cached). `columns`
+ * multi-row INSERTs of up to STORE_INSERT_BATCH rows — up to
+ * STORE_INSERT_EXACT rows (an order's items, a refund's lines) in one
+ * statement of exactly that many, more in batches of powers of two, so a
+ * table has a score of statement texts, all cached. `columns`
  * names ncolumns columns ("a, b, c"); bind(st, row, first, ctx) binds row
  * `row`'s values to parameters first .. first + ncolumns - 1. When ids is
  * not NULL it gets the new rows' ids (column id), in row order: ids grow
@@ -140,6 +178,7 @@ int store_exec_int(store_stmt *st, int64_t *out);
  * rather than trusted to come back in order. STORE_DONE or an error code.
  */
 #define STORE_INSERT_BATCH 64
+#define STORE_INSERT_EXACT 16
 int store_insert_rows(store *db, const char *table, const char *columns, int ncolumns, int n,
                       void (*bind)(store_stmt *st, int row, int first, void *ctx), void *ctx, int64_t *ids);
 
