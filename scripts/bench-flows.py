@@ -19,57 +19,32 @@ with each other, not with another machine's.
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-import requests
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 
 def main():
     binary = os.path.abspath(sys.argv[1])
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     work = tempfile.mkdtemp(prefix="stockroom-bench-flows.")
-    db = os.path.join(work, "bench.db")
-    key = subprocess.run([binary, "customer", "create", "bench", "--db", db], check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    port = free_port()
-    base = "http://127.0.0.1:%d" % port
-    log = open(os.path.join(work, "server.log"), "w")
-    proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:%d" % port, "--db", db],
-                            stdout=log, stderr=log)
+    server = benchlib.Server(binary, work)
+    s, base = server.session, server.base
     try:
-        s = requests.Session()
-        s.headers["API_KEY"] = key
-        for _ in range(200):
-            try:
-                if s.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.05)
         upload(s, base, rounds)
         picks(s, base, rounds)
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
 def check(r, status):
-    if r.status_code != status:
-        sys.exit("bench-flows: %s %s answered %d: %s" % (r.request.method, r.request.url, r.status_code,
-                                                          r.text[:300]))
-    return r
+    return benchlib.check(r, status, "bench-flows")
 
 
 def upload(s, base, rounds):

@@ -33,32 +33,9 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from importlib import import_module  # noqa: E402
 
+import benchlib  # noqa: E402
+
 streams = import_module("bench-streams")
-
-
-def start(binary, work, name, extra):
-    db = os.path.join(work, name + ".db")
-    key = subprocess.run([binary, "customer", "create", "bench", "--db", db], check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    port = streams.free_port()
-    base = "http://127.0.0.1:%d" % port
-    log = open(os.path.join(work, name + ".log"), "w")
-    proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:%d" % port, "--db", db, *extra],
-                            stdout=log, stderr=log)
-    s = requests.Session()
-    s.headers["API_KEY"] = key
-    for _ in range(200):
-        try:
-            if s.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    items = [{"name": "Widget %d" % i, "description": "bench item", "SKU": "SKU-%d" % i, "UPC": "UPC-%d" % i,
-              "ordered_quantity": 10, "quantity_fulfilled": 0, "warehouse_location": "Aisle 3", "device": None}
-             for i in range(10)]
-    order = streams.check(s.post(base + "/api/orders/", json={"order_number": "metrics-1", "shipments": [
-        {"shipment_number": "metrics-1-S0", "items": items}]}), 201).json()
-    return proc, base, key, order["id"]
 
 
 def cpu_seconds(pid):
@@ -79,7 +56,7 @@ def instructions(binary, work, name, extra, key, order_id, count):
     db = os.path.join(work, name + ".db")
     out = os.path.join(work, "callgrind.%s.%d" % (name, count))
     log_path = os.path.join(work, "valgrind.%s.log" % name)
-    port = streams.free_port()
+    port = benchlib.free_port()
     base = "http://127.0.0.1:%d" % port
     with open(log_path, "w") as log:
         proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, binary, "serve",
@@ -114,8 +91,9 @@ def main():
     if not shutil.which("wrk"):
         sys.exit("bench-metrics: wrk is missing (scripts/deps.sh)")
     work = tempfile.mkdtemp(prefix="stockroom-bench-metrics.")
-    on = start(binary, work, "counted", [])
-    off = start(binary, work, "uncounted", ["--metrics-off"])
+    servers = [benchlib.Server(binary, work, "counted"),
+               benchlib.Server(binary, work, "uncounted", extra=["--metrics-off"])]
+    on, off = [(sv.proc, sv.base, sv.key, sv.seed_order("metrics-1")) for sv in servers]
     stop = threading.Event()
 
     def scrape():
@@ -143,9 +121,8 @@ def main():
         cpu_line = ("metrics: S1 counted req/s=%.0f cpu=%.1fus/req, not counted req/s=%.0f cpu=%.1fus/req, "
                     "cost %.1f%% (cpu)" % (ra, ca, rb, cb, (ca - cb) / cb * 100))
         stop.set()
-        for proc in (on[0], off[0]):
-            proc.terminate()
-            proc.wait(timeout=30)
+        for sv in servers:
+            sv.stop()
         ir_line = "metrics: instructions per request not counted (valgrind is missing)"
         if shutil.which("valgrind"):
             per = []
@@ -159,10 +136,8 @@ def main():
         print(ir_line)
     finally:
         stop.set()
-        for proc in (on[0], off[0]):
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(timeout=30)
+        for sv in servers:
+            sv.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -19,7 +19,6 @@ shared: the ratios are to the mean of the two runs alone). Prints, last:
 Fails when any answer is outside 2xx or a stream misses an event.
 Wall-clock figures on a shared 2-core machine: compare within one run.
 """
-import json
 import os
 import resource
 import select
@@ -34,18 +33,12 @@ import time
 
 import requests
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benchlib  # noqa: E402
 
 
 def check(r, status):
-    if r.status_code != status:
-        sys.exit("bench-streams: %s %s answered %d: %s" % (r.request.method, r.request.url, r.status_code,
-                                                            r.text[:300]))
-    return r
+    return benchlib.check(r, status, "bench-streams")
 
 
 def wrk(base, key, order_id, seconds, connections, label):
@@ -133,29 +126,11 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, nstreams + 512)), hard))
     work = tempfile.mkdtemp(prefix="stockroom-bench-streams.")
-    db = sys.argv[5] if len(sys.argv) > 5 else os.path.join(work, "bench.db")
-    key = subprocess.run([binary, "customer", "create", "bench", "--db", db], check=True,
-                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    port = free_port()
-    base = "http://127.0.0.1:%d" % port
-    log = open(os.path.join(work, "server.log"), "w")
-    proc = subprocess.Popen([binary, "serve", "--listen", "127.0.0.1:%d" % port, "--db", db],
-                            stdout=log, stderr=log)
+    server = benchlib.Server(binary, work, db=sys.argv[5] if len(sys.argv) > 5 else None)
+    base, key, s = server.base, server.key, server.session
     streams = None
     try:
-        s = requests.Session()
-        s.headers["API_KEY"] = key
-        for _ in range(200):
-            try:
-                if s.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        items = [{"name": "Widget %d" % i, "description": "bench item", "SKU": "SKU-%d" % i, "UPC": "UPC-%d" % i,
-                  "ordered_quantity": 10, "quantity_fulfilled": 0, "warehouse_location": "Aisle 3", "device": None}
-                 for i in range(10)]
-        order = check(s.post(base + "/api/orders/", json={"order_number": "streams-1", "shipments": [
-            {"shipment_number": "streams-1-S0", "items": items}]}), 201).json()
+        order = {"id": server.seed_order("streams-1")}
         check(s.post(base + "/api/device/", json={"device_id": "BE:NCH", "location": "Aisle 3"}), 201)
 
         print("== stockroom S1 beside event streams (%d s, %d connections each)" % (seconds, connections),
@@ -204,9 +179,7 @@ def main():
     finally:
         if streams:
             streams.close()
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
