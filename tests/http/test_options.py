@@ -163,7 +163,7 @@ def test_item_detail(api):
 # ----------------------------------------------------------------- devices
 
 STATIC_FIELDS = ["statica", "staticb", "staticc", "staticd", "statice", "locationoverride",
-                 "quantity", "arrow", "barcode", "qrcode", "icon"]
+                 "quantity", "arrow", "barcode", "qrcode", "icon", "unsolicitedNonce"]
 DISPLAY_FIELDS = ["command", "line1", "line2", "line3", "line4", "line5", "color", "arrow",
                   "sound", "seconds", "quantity", "barcode", "qrcode", "icon", "nonce", "expires"]
 
@@ -182,7 +182,7 @@ def check_display_fields(fields):
     command = fields["command"]
     assert {k: command[k] for k in ("type", "required", "read_only", "label")} == \
         {"type": "choice", "required": False, "read_only": False, "label": "Command"}
-    assert choice_values(command) == ["flash", "display", "pick", "kill", "off"]
+    assert choice_values(command) == ["flash", "display", "pick", "message", "kill", "off"]
     assert all(c["display_name"] == c["value"] for c in command["choices"])
     for name in ("", "r", "g", "red"):
         assert name in choice_values(fields["color"])
@@ -198,7 +198,7 @@ def test_device_list(api):
     assert (body["renders"], body["parses"]) == (XML_RENDERS, XML_PARSES)
     post = body["actions"]["POST"]
     assert list(body["actions"]) == ["POST"]
-    assert list(post) == ["device_id", "deviceid", "location", "statics", "display", "updated"]
+    assert list(post) == ["device_id", "deviceid", "location", "statics", "display", "commands", "updated"]
     assert post["device_id"] == string("Device id", 64, required=True)
     assert post["deviceid"] == string("Deviceid", read_only=True)
     assert post["location"] == string("Location", 255)
@@ -208,6 +208,7 @@ def test_device_list(api):
     assert list(statics["children"]) == STATIC_FIELDS
     assert statics["children"]["locationoverride"] == string("Locationoverride", 255)
     assert post["display"] == field("field", "Display", read_only=True)
+    assert post["commands"] == field("field", "Commands", read_only=True)
     assert post["updated"] == field("datetime", "Updated", read_only=True)
 
 
