@@ -533,8 +533,35 @@ static void recheck_credentials(request *r, int nheaders)
  * then the handler (a safe method inside one read transaction; writing
  * handlers run their SQL through view_write(), which owns the
  * transaction). */
+/* A read whose credentials admit() left for later: they are looked up
+ * first thing in its read transaction. */
+static void run_deferred_read(request *r, const route *rt)
+{
+    handler_fn h = handler_for(rt, r->method);
+    if (store_begin_read(r->db) < 0) {
+        respond_server_error(r, store_errmsg(r->db));
+        return;
+    }
+    int nheaders = r->nheaders_out;
+    if (!auth_authenticate(r)) {
+        send_browser_to_login(r);
+    } else if (!h) {
+        respond_error(r, 405, arena_printf(r->arena, "Method \"%s\" not allowed.", r->method_name));
+    } else {
+        run_handler(r, h);
+        store_rollback(r->db);
+        recheck_credentials(r, nheaders);
+        return;
+    }
+    store_rollback(r->db);
+}
+
 static void run_view(request *r, const route *rt)
 {
+    if (r->auth_deferred) {
+        run_deferred_read(r, rt);
+        return;
+    }
     const char *ct = NULL;
     apply_overload(r, &ct);
     if (!auth_check_csrf(r))
@@ -822,6 +849,13 @@ request_lane api_admit(request *r)
         }
     } else if (!r->db) {
         respond_server_error(r, "no database connection");
+    } else if (lane == LANE_READ && (r->method & (HTTP_GET | HTTP_HEAD)) && !(rt->flags & ROUTE_PUBLIC) &&
+               !request_header(r, "Content-Length") && !request_header(r, "Transfer-Encoding")) {
+        /* a read with no body has nothing to refuse early: its credentials
+         * are looked up in its own read transaction (run_view), not in one
+         * of their own (on SQLite a snapshot each costs locks and syscalls) */
+        r->auth_deferred = true;
+        return lane;
     } else if (authenticate(r, rt)) {
         /* a method the view has not is 405 now, but a form POST may still
          * name another method in its body (_method): that waits for it */

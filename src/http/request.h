@@ -133,6 +133,7 @@ typedef struct request {
     const char *session_csrf;   /* by session cookie: its CSRF token (unsafe methods must echo it) */
     const char *username;       /* by session cookie: the user, for the browsable page */
     bool sent_unsafe;           /* the method as sent (before form overloading) writes */
+    bool auth_deferred;         /* a read without a body: authenticated in its read transaction */
     const char *form_csrf;      /* the token a form carried (csrfmiddlewaretoken) */
 
     /* ---- the response */

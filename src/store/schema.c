@@ -372,8 +372,9 @@
  * unsolicitedNonce static. `events`: what GET /api/events/ streams, one row
  * a device change or queued callback, in the writing transaction.
  * `row_buckets`: each counted list's rows per customer by ranges of ids,
- * kept by triggers like row_counts, so a deep page in id order finds its
- * first row without stepping over every row before it. */
+ * kept by triggers in the writing transaction: their sum is the list's
+ * count (they replace V6's row_counts), and a deep page in id order finds
+ * its first row without stepping over every row before it. */
 #define V7(ID, TEXT)                                                            \
     "ALTER TABLE customers ADD COLUMN callback_events " TEXT " NOT NULL DEFAULT 'device';" \
     "ALTER TABLE customers ADD COLUMN callback_legacy INTEGER NOT NULL DEFAULT 0;" \
@@ -424,8 +425,16 @@
     "CREATE TRIGGER " table "_bucketed AFTER INSERT OR DELETE ON " table         \
     " FOR EACH ROW EXECUTE FUNCTION bucket_rows();"
 
+/* The buckets count a list's rows too (their sum): V6's row_counts and its
+ * triggers go, so a row written updates one count, not two. */
+#define UNCOUNT_SQLITE(table) "DROP TRIGGER " table "_counted; DROP TRIGGER " table "_uncounted;"
+#define UNCOUNT_PG(table) "DROP TRIGGER " table "_counted ON " table ";"
+
 #define V7_SQLITE                                                               \
     V7(ID_SQLITE, TEXT_SQLITE)                                                  \
+    UNCOUNT_SQLITE("orders") UNCOUNT_SQLITE("devices") UNCOUNT_SQLITE("sequences") \
+    UNCOUNT_SQLITE("shops") UNCOUNT_SQLITE("suppliers") UNCOUNT_SQLITE("products") \
+    UNCOUNT_SQLITE("supplier_refunds") "DROP TABLE row_counts;"                   \
     BUCKET_TRIGGERS_SQLITE("orders") BUCKET_TRIGGERS_SQLITE("devices")          \
     BUCKET_TRIGGERS_SQLITE("sequences") BUCKET_TRIGGERS_SQLITE("shops")         \
     BUCKET_TRIGGERS_SQLITE("suppliers") BUCKET_TRIGGERS_SQLITE("products")      \
@@ -434,6 +443,9 @@
 /* PostgreSQL: spread over 16 rows a bucket (by backend), as row_counts. */
 #define V7_PG                                                                   \
     V7(ID_PG, TEXT_PG)                                                          \
+    UNCOUNT_PG("orders") UNCOUNT_PG("devices") UNCOUNT_PG("sequences")         \
+    UNCOUNT_PG("shops") UNCOUNT_PG("suppliers") UNCOUNT_PG("products")         \
+    UNCOUNT_PG("supplier_refunds") "DROP FUNCTION count_rows(); DROP TABLE row_counts;" \
     "CREATE FUNCTION bucket_rows() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " \
     "IF TG_OP = 'INSERT' THEN "                                                 \
     "INSERT INTO row_buckets (customer_id, kind, bucket, shard, n) "            \

@@ -128,7 +128,7 @@ def test_no_query_reads_a_whole_table(explained):
 # The list queries as the generic views write them (views.c), with literal
 # values: explained on PostgreSQL with sequential scans switched off.
 PG_LIST_QUERIES = [
-    "SELECT COALESCE(sum(n), 0) FROM row_counts WHERE customer_id = 1 AND kind = 'orders'",
+    "SELECT COALESCE(sum(n), 0) FROM row_buckets WHERE customer_id = 1 AND kind = 'orders'",
     "SELECT o.id FROM orders o WHERE o.customer_id = 1 ORDER BY o.id LIMIT 50 OFFSET 5000",
     "SELECT o.id FROM orders o WHERE o.customer_id = 1 ORDER BY o.created DESC, o.id LIMIT 50 OFFSET 5000",
     "SELECT o.id FROM orders o WHERE o.customer_id = 1 ORDER BY o.order_number, o.id LIMIT 50",
