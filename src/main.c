@@ -354,7 +354,7 @@ static char serve_host[256];
 enum { O_LISTEN, O_DB, O_THREADS, O_WRITERS, O_LOGIN_THREADS, O_LOGIN_QUEUE, O_MAX_CONNECTIONS,
        O_MAX_PER_IP, O_MAX_STREAMS, O_HEADER_TIMEOUT, O_BODY_TIMEOUT, O_IDLE_TIMEOUT, O_STOP_TIMEOUT, O_MAX_BODY,
        O_BODY_BUDGET, O_LOGIN_FAILURES_USER, O_LOGIN_FAILURES_ADDRESS, O_KEEP_DELIVERED, O_KEEP_EXPIRED,
-       O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_METRICS_TOKEN, O_METRICS_OFF, O_COUNT };
+       O_TRUST_PROXY, O_TLS_CERT, O_TLS_KEY, O_METRICS_TOKEN, O_METRICS_OFF, O_SQLITE_MMAP, O_COUNT };
 
 static const serve_option serve_options[O_COUNT] = {
     [O_LISTEN] = {"listen", "STOCKROOM_LISTEN", OPT_LISTEN, "HOST:PORT", 0, 0,
@@ -416,6 +416,9 @@ static const serve_option serve_options[O_COUNT] = {
                          "Authorization: Bearer TOKEN (prefer the variable: flags show in ps)"},
     [O_METRICS_OFF] = {"metrics-off", "STOCKROOM_METRICS_OFF", OPT_SWITCH, NULL, 0, 0,
                        "count nothing for GET /metrics, which is then 404 (make bench compares)"},
+    [O_SQLITE_MMAP] = {"sqlite-mmap", "STOCKROOM_SQLITE_MMAP", OPT_BYTES, "SIZE", 0, 1ULL << 40,
+                       "SQLite: read the file through a memory map this large (default 2G;\n"
+                       "0: read() only; address space, not memory)"},
 };
 
 /* "16M", "256k", "1G", "1048576" → bytes. */
@@ -533,7 +536,9 @@ static bool set_option(int which, const char *text, const char *from)
             [O_LOGIN_FAILURES_USER] = &serve_api.login_failures_user,
             [O_LOGIN_FAILURES_ADDRESS] = &serve_api.login_failures_address,
         };
-        if (which == O_MAX_BODY)
+        if (which == O_SQLITE_MMAP)
+            store_sqlite_mmap((int64_t)n);
+        else if (which == O_MAX_BODY)
             serve_cfg.max_body = (size_t)n;
         else if (which == O_BODY_BUDGET)
             serve_cfg.body_budget = (size_t)n;

@@ -107,6 +107,15 @@ static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void write_metrics(FILE *out, void *unused);
 
+/* How much of the file each connection reads through a memory map
+ * (store.h); set before the first open. */
+static int64_t mmap_bytes = STORE_SQLITE_MMAP_DEFAULT;
+
+void store_sqlite_mmap(int64_t bytes)
+{
+    mmap_bytes = bytes;
+}
+
 static store *lite_open(const char *url, char **err)
 {
     const char *path = url;
@@ -133,9 +142,10 @@ static store *lite_open(const char *url, char **err)
     }
     sqlite3_busy_timeout(db->conn, 10000);
     sqlite3_extended_result_codes(db->conn, 1);
-    const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                        "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-                        "PRAGMA cache_size=-8000;";
+    char setup[256];
+    snprintf(setup, sizeof setup, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                                  "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+                                  "PRAGMA cache_size=-8000; PRAGMA mmap_size=%lld;", (long long)mmap_bytes);
     if (exec_sql(db, setup) < 0) {
         if (err && asprintf(err, "cannot set up SQLite database %s: %s", path,
                             sqlite3_errmsg(db->conn)) < 0)

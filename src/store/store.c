@@ -253,16 +253,33 @@ int store_insert_rows(store *db, const char *table, const char *columns, int nco
             batch /= 2;
         if (n - done <= STORE_INSERT_EXACT)
             batch = n - done;
+        /* built by hand, not by snprintf() per parameter: this runs for
+         * every nested write, and the text is only a key for the cache */
         int len = snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES ", table, columns);
+        if (len + (size_t)batch * (size_t)ncolumns * 8 + 32 >= sizeof sql)
+            return STORE_ERROR;   /* too many columns for one statement: a caller's bug */
         for (int row = 0, p = 1; row < batch; row++) {
-            len += snprintf(sql + len, sizeof sql - (size_t)len, row ? ", (" : "(");
-            for (int c = 0; c < ncolumns; c++, p++)
-                len += snprintf(sql + len, sizeof sql - (size_t)len, c ? ", $%d" : "$%d", p);
-            len += snprintf(sql + len, sizeof sql - (size_t)len, ")");
+            if (row) {
+                sql[len++] = ',';
+                sql[len++] = ' ';
+            }
+            sql[len++] = '(';
+            for (int c = 0; c < ncolumns; c++, p++) {
+                if (c) {
+                    sql[len++] = ',';
+                    sql[len++] = ' ';
+                }
+                sql[len++] = '$';
+                char digits[8];
+                int nd = 0;
+                for (int v = p; v; v /= 10)
+                    digits[nd++] = (char)('0' + v % 10);
+                while (nd)
+                    sql[len++] = digits[--nd];
+            }
+            sql[len++] = ')';
         }
         snprintf(sql + len, sizeof sql - (size_t)len, "%s", ids ? " RETURNING id" : "");
-        if ((size_t)len >= sizeof sql - 16)
-            return STORE_ERROR;   /* too many columns for one statement: a caller's bug */
         store_stmt *st = store_prepare(db, sql);
         if (!st)
             return STORE_ERROR;

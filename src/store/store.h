@@ -190,4 +190,14 @@ int store_insert_rows(store *db, const char *table, const char *columns, int nco
  */
 #define STORE_BUCKET_BITS 12
 
+/*
+ * SQLite reads the database file through a memory map of up to this many
+ * bytes per connection (PRAGMA mmap_size): a page the OS has cached costs
+ * no read() then. 0 reads through SQLite's own page cache only. Set once,
+ * before the first store_open(); the mapping is address space, not memory
+ * (the pages are the OS's page cache, shared by every connection).
+ */
+#define STORE_SQLITE_MMAP_DEFAULT (2LL * 1024 * 1024 * 1024)
+void store_sqlite_mmap(int64_t bytes);
+
 #endif
