@@ -21,7 +21,8 @@ started and wrk (1 thread, --connections, --seconds per figure) times
 then the server stops, orders are added up to --orders (default 1,000,000),
 PostgreSQL gets the VACUUM ANALYZE its autovacuum would run, and the same
 four are timed again. Printed: a table per database with both sizes and
-their ratio, the database's size and the server's RSS after the run.
+their ratio, the database's size and the server's memory after the run
+(its own, and the database file's pages it has mapped: page cache).
 
 --wal-minutes M (SQLite): then M minutes of S3 (POST an order) with S1
 running beside it, and the WAL file's size every 10 s and at the end.
@@ -137,11 +138,17 @@ class Server:
         raise SystemExit("the server did not start")
 
     def rss_mib(self):
+        """(the server's own memory, the database file's pages it has mapped)
+        in MiB: RssAnon and RssFile of /proc. The mapped pages are the OS's
+        page cache, shared and reclaimable, counted once per connection that
+        touched them; VmRSS is their sum."""
+        got = {}
         with open("/proc/%d/status" % self.proc.pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024.0
-        return 0.0
+                key = line.split(":")[0]
+                if key in ("RssAnon", "RssFile"):
+                    got[key] = int(line.split()[1]) / 1024.0
+        return got.get("RssAnon", 0.0), got.get("RssFile", 0.0)
 
     def stop(self):
         self.proc.terminate()
@@ -264,7 +271,9 @@ def table(kind, small, large):
             name, "{:,.0f}".format(a["rps"]), a["p99_ms"], "{:,.0f}".format(b["rps"]), b["p99_ms"],
             b["rps"] / a["rps"] if a["rps"] else 0))
     print("| database size | %.1f MiB | %.1f MiB | |" % (small["size"] / 2 ** 20, large["size"] / 2 ** 20))
-    print("| server RSS after the run | %.0f MiB | %.0f MiB | |" % (small["rss"], large["rss"]))
+    print("| server memory after the run (RssAnon) | %.0f MiB | %.0f MiB | |" % (small["rss"][0], large["rss"][0]))
+    print("| database pages mapped (RssFile: page cache, shared) | %.0f MiB | %.0f MiB | |"
+          % (small["rss"][1], large["rss"][1]))
 
 
 def main():
