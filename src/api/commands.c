@@ -179,6 +179,18 @@ int command_kill(request *r, int64_t device_row, const char *nonce)
     return rc != VIEW_DONE ? rc : touch_device(r, device_row, now);
 }
 
+/* The end of a write to one command (`rc` its statement's): VIEW_RETRY when
+ * it touched nothing — the command expired and was removed meanwhile — else
+ * the device is touched. */
+static int one_command_changed(request *r, int64_t device_row, int rc)
+{
+    if (rc < 0)
+        return rc;
+    if (store_changes(r->db) == 0)
+        return VIEW_RETRY;   /* look again */
+    return touch_device(r, device_row, datetime_now());
+}
+
 int command_remove(request *r, int64_t device_row, int64_t command_id)
 {
     store_stmt *st = store_prepare(r->db, "DELETE FROM device_commands WHERE id = $1 AND device_ref = $2");
@@ -186,12 +198,7 @@ int command_remove(request *r, int64_t device_row, int64_t command_id)
         return STORE_ERROR;
     store_bind_int(st, 1, command_id);
     store_bind_int(st, 2, device_row);
-    int rc = store_exec_int(st, NULL);
-    if (rc < 0)
-        return rc;
-    if (store_changes(r->db) == 0)
-        return VIEW_RETRY;   /* expired and removed meanwhile: look again */
-    return touch_device(r, device_row, datetime_now());
+    return one_command_changed(r, device_row, store_exec_int(st, NULL));
 }
 
 int command_adjust(request *r, int64_t device_row, int64_t command_id, int delta)
@@ -205,12 +212,7 @@ int command_adjust(request *r, int64_t device_row, int64_t command_id, int delta
     store_bind_int(st, 1, command_id);
     store_bind_int(st, 2, device_row);
     store_bind_int(st, 3, delta);
-    int rc = store_exec_int(st, NULL);
-    if (rc < 0)
-        return rc;
-    if (store_changes(r->db) == 0)
-        return VIEW_RETRY;
-    return touch_device(r, device_row, datetime_now());
+    return one_command_changed(r, device_row, store_exec_int(st, NULL));
 }
 
 int command_show(request *r, int64_t device_row, device_command *c, const char *arrow, int64_t step_ref)

@@ -483,3 +483,20 @@ def test_retail_ignores_an_xml_accept_and_keeps_dotted_ids(api):
     assert r.status_code == 200, r.text
     assert r.json()["shop_id"] == "shop.xml"
     assert api.options("/api/v1/shops/").json()["renders"] == ["application/json", "text/html"]
+
+
+def test_a_body_its_charset_cannot_decode_writes_nothing_to_the_log(server, api):
+    """Found by fuzz_xml: libxml2 wrote its encoding errors to the server's
+    stderr (the log), past the parser's own error handling. The answer is the
+    400 parse error, and the log has the access line and nothing else."""
+    body = b'<?xml version="1.0" encoding="windows-1252"?><root><order_number>\x81x</order_number></root>'
+    mark = len(server.read_log())
+    r = api.post("/api/orders/", data=body, headers={"Content-Type": "application/xml; charset=windows-1252"})
+    assert r.status_code == 400
+    assert "XML parse error" in r.json()["detail"]
+    r = api.post("/api/orders/", data=body.replace(b'encoding="windows-1252"', b'encoding="utf-8"'),
+                 headers={"Content-Type": "application/xml"})
+    assert r.status_code == 400
+    written = server.read_log()[mark:]
+    assert "error" not in written.lower().replace("xml parse error", ""), written
+    assert all(" POST /api/orders/ " in line for line in written.splitlines() if line.strip()), written
