@@ -1,28 +1,30 @@
 #!/usr/bin/python3
 """Usage: scripts/bench-scale.py BINARY [--orders N] [--small N] [--db sqlite,postgres]
-                                 [--seconds S] [--connections C] [--wal-minutes M]
+                                 [--seconds S] [--connections C] [--wal-minutes M] [--rounds R]
 
 Years of data, measured (issue "Years of data"): a database grows from a
 warehouse's first week to years of orders, and the same requests are timed
 at both sizes in one run, on SQLite and on PostgreSQL.
 
-For each database: a fresh one (SQLite: a temporary file; PostgreSQL: a
-throwaway cluster from scripts/pg.sh, or STOCKROOM_BENCH_PG_URL's server),
-one customer, --small orders (default 300) of 2 shipments x 5 items loaded
-with `stockroom import-orders` (the bulk path: the API's own validation and
-create hook, without HTTP, in transactions of 1,000); the release server is
-started and wrk (1 thread, --connections, --seconds per figure) times
+For each database kind, two fresh databases (SQLite: temporary files;
+PostgreSQL: a throwaway cluster from scripts/pg.sh, or STOCKROOM_BENCH_PG_URL's
+server), one customer each, loaded with `stockroom import-orders` (the bulk
+path: the API's own validation and create hook, without HTTP, in
+transactions of 1,000) with --small orders (default 300) and --orders
+(default 1,000,000) of 2 shipments x 5 items; PostgreSQL gets the VACUUM
+ANALYZE its autovacuum would run. Then a release server on each, both at
+once, and wrk (1 thread, --connections, --seconds per figure) times
 
   S1      GET /api/orders/{id}/, a random order of all
   S2      GET /api/orders/?page_size=50, the first page
   middle  GET /api/orders/?page_size=50&page=<the middle page>
   filter  GET /api/orders/?order_number=<a random one>
 
-then the server stops, orders are added up to --orders (default 1,000,000),
-PostgreSQL gets the VACUUM ANALYZE its autovacuum would run, and the same
-four are timed again. Printed: a table per database with both sizes and
-their ratio, the database's size and the server's memory after the run
-(its own, and the database file's pages it has mapped: page cache).
+on the small one, then the large one, in turns, --rounds times (default 3),
+keeping each figure's median: a shared machine's swings fall on both sizes
+alike. Printed: a table per database with both sizes and their ratio, the
+database's size and the server's memory after the run (its own, and the
+database file's pages it has mapped: page cache).
 
 --wal-minutes M (SQLite): then M minutes of S3 (POST an order) with S1
 running beside it, and the WAL file's size every 10 s and at the end.
@@ -177,27 +179,42 @@ def db_size(kind, db):
                               capture_output=True, text=True, check=True).stdout)
 
 
-def measure(binary, kind, db, key, total, lua, args):
-    srv = Server(binary, db, [])
+def measure(binary, kind, dbs, keys, totals, lua, args):
+    """Both sizes served at once, each figure taken in turns (small, large,
+    small, large ... --rounds times each) and the median kept: a shared
+    machine's swings fall on both alike."""
+    servers = [Server(binary, db, []) for db in dbs]
     try:
-        s = requests.Session()
-        s.headers["API_KEY"] = key
-        first = s.get(srv.base + "/api/orders/?page_size=1").json()["results"][0]["id"]
-        last = s.get(srv.base + "/api/orders/?page_size=1&ordering=-id").json()["results"][0]["id"]
-        count = s.get(srv.base + "/api/orders/?page_size=1").json()["count"]
-        env = {"SCALE_FIRST": first, "SCALE_LAST": last, "SCALE_NUMBERS": total,
-               "SCALE_MIDDLE": max(1, (count + 49) // 50 // 2)}
-        figures = {}
+        envs = []
+        for srv, key, total in zip(servers, keys, totals):
+            s = requests.Session()
+            s.headers["API_KEY"] = key
+            first = s.get(srv.base + "/api/orders/?page_size=1").json()["results"][0]["id"]
+            last = s.get(srv.base + "/api/orders/?page_size=1&ordering=-id").json()["results"][0]["id"]
+            count = s.get(srv.base + "/api/orders/?page_size=1").json()["count"]
+            envs.append({"SCALE_FIRST": first, "SCALE_LAST": last, "SCALE_NUMBERS": total,
+                         "SCALE_MIDDLE": max(1, (count + 49) // 50 // 2), "count": count})
+        figures = [{}, {}]
         for mode in ("S1", "S2", "middle", "filter"):
-            figures[mode] = wrk(srv, lua, mode, key, env, args.seconds, args.connections)
-            say("  %-6s %8.1f req/s  p50 %.2f ms  p99 %.2f ms" % (mode, figures[mode]["rps"],
-                                                                   figures[mode]["p50_ms"], figures[mode]["p99_ms"]))
-        figures["rss"] = srv.rss_mib()
-        figures["size"] = db_size(kind, db)
-        figures["count"] = count
+            runs = [[], []]
+            for _ in range(args.rounds):
+                for side in (0, 1):
+                    env = {k: v for k, v in envs[side].items() if k != "count"}
+                    runs[side].append(wrk(servers[side], lua, mode, keys[side], env, args.seconds,
+                                          args.connections))
+            for side in (0, 1):
+                runs[side].sort(key=lambda r: r["rps"])
+                figures[side][mode] = runs[side][len(runs[side]) // 2]
+            say("  %-6s %8.1f req/s | %8.1f req/s  (medians of %d, in turns)" % (
+                mode, figures[0][mode]["rps"], figures[1][mode]["rps"], args.rounds))
+        for side in (0, 1):
+            figures[side]["rss"] = servers[side].rss_mib()
+            figures[side]["size"] = db_size(kind, dbs[side])
+            figures[side]["count"] = envs[side]["count"]
         return figures
     finally:
-        srv.stop()
+        for srv in servers:
+            srv.stop()
 
 
 def wal_phase(binary, db, key, lua, minutes, connections):
@@ -229,30 +246,37 @@ def wal_phase(binary, db, key, lua, minutes, connections):
         srv.stop()
 
 
+def new_database(kind, work, name):
+    if kind == "sqlite":
+        return os.path.join(work, name + ".db")
+    url = os.environ.get("STOCKROOM_BENCH_PG_URL")
+    if not url:   # one throwaway cluster for both sizes
+        saved = os.path.join(work, "pg.url")
+        if not os.path.exists(saved):
+            with open(saved, "w") as f:
+                f.write(subprocess.run(["bash", os.path.join(HERE, "pg.sh"), "start", os.path.join(work, "pg")],
+                                       capture_output=True, text=True, check=True).stdout.strip())
+        with open(saved) as f:
+            url = f.read().strip()
+    dbname = "bench_scale_%s_%d" % (name, os.getpid())
+    subprocess.run(["psql", "-q", url, "-c", "CREATE DATABASE %s" % dbname], check=True, capture_output=True)
+    return url.rsplit("/", 1)[0] + "/" + dbname
+
+
 def run(kind, binary, args, lua, work):
     say("== %s" % kind)
-    if kind == "sqlite":
-        db = os.path.join(work, "scale.db")
-    else:
-        url = os.environ.get("STOCKROOM_BENCH_PG_URL")
-        if not url:
-            url = subprocess.run(["bash", os.path.join(HERE, "pg.sh"), "start", os.path.join(work, "pg")],
-                                 capture_output=True, text=True, check=True).stdout.strip()
-        name = "bench_scale_%d" % os.getpid()
-        subprocess.run(["psql", "-q", url, "-c", "CREATE DATABASE %s" % name], check=True, capture_output=True)
-        db = url.rsplit("/", 1)[0] + "/" + name
-    key = subprocess.run([binary, "customer", "create", "scale", "--db", db], capture_output=True, text=True,
-                         check=True).stdout.strip().splitlines()[-1]
-    load(binary, db, 0, args.small)
-    if kind == "postgres":
-        subprocess.run(["psql", "-q", db, "-c", "VACUUM ANALYZE"], check=True, capture_output=True)
-    small = measure(binary, kind, db, key, args.small, lua, args)
-    load(binary, db, args.small, args.orders)
-    if kind == "postgres":
-        say("  VACUUM ANALYZE")
-        subprocess.run(["psql", "-q", db, "-c", "VACUUM ANALYZE"], check=True, capture_output=True)
-    large = measure(binary, kind, db, key, args.orders, lua, args)
-    wal = wal_phase(binary, db, key, lua, args.wal_minutes, args.connections) \
+    dbs, keys = [], []
+    for name, total in (("small", args.small), ("large", args.orders)):
+        db = new_database(kind, work, name)
+        keys.append(subprocess.run([binary, "customer", "create", "scale", "--db", db], capture_output=True,
+                                   text=True, check=True).stdout.strip().splitlines()[-1])
+        load(binary, db, 0, total)
+        if kind == "postgres":
+            say("  VACUUM ANALYZE")
+            subprocess.run(["psql", "-q", db, "-c", "VACUUM ANALYZE"], check=True, capture_output=True)
+        dbs.append(db)
+    small, large = measure(binary, kind, dbs, keys, (args.small, args.orders), lua, args)
+    wal = wal_phase(binary, dbs[1], keys[1], lua, args.wal_minutes, args.connections) \
         if kind == "sqlite" and args.wal_minutes else None
     return small, large, wal
 
@@ -286,9 +310,11 @@ def main():
     p.add_argument("--seconds", type=int, default=5)
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--wal-minutes", type=float, default=0)
+    p.add_argument("--rounds", type=int, default=3)
     ARGS = args = p.parse_args()
     binary = os.path.abspath(args.binary)
     work = tempfile.mkdtemp(prefix="bench-scale.")
+    os.chmod(work, 0o755)   # as root, pg.sh runs PostgreSQL as `postgres`, which must reach the cluster in it
     lua = os.path.join(work, "scale.lua")
     with open(lua, "w") as f:
         f.write(LUA)
