@@ -159,8 +159,10 @@ def test_an_expired_command_is_removed_and_nacked_within_a_second(loop):
     (body,) = rcv.unique()
     assert strip(body) == {"deviceid": DEV, "acknack": "nack", "nonce": "brief", "qty": 0}
     assert isinstance(body["id"], int)
+    # queued within a second of `expires` (its created says when); delivered
+    # soon after, even on a loaded machine
     assert parse_dt(body["created"]) - expires < datetime.timedelta(seconds=1)
-    assert arrived - expires < datetime.timedelta(seconds=1.5)
+    assert arrived - expires < datetime.timedelta(seconds=5)
     # the next command shows
     dev = get_device(api, DEV)
     assert nonces(dev) == ["under"]
