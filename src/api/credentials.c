@@ -148,7 +148,14 @@ void credentials_watch(store *db)
     if (store_kind_of(db) != STORE_POSTGRES || atomic_load(&refused))
         return;
     if (store_watch(db, CREDENTIALS_CHANNEL, on_notification, NULL) == STORE_DONE) {
+        /* This connection hears only what commits from now on, and a thread
+         * opens its connection on its first request, when other threads may
+         * have filled the cache: a change committed before this LISTEN was
+         * told to them, not to it, and the request it serves may be the first
+         * after that change. So the cache starts again (threads are few:
+         * this happens a few times in a server's life). */
         atomic_store(&listening, true);
+        evict_where(NULL, NULL);
         return;
     }
     atomic_store(&refused, true);

@@ -106,6 +106,7 @@ static struct lite_store *shared_writer;   /* guarded by writer_lock */
 static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void write_metrics(FILE *out, void *unused);
+static int lite_rollback(store *s);
 
 /* How much of the file each connection reads through a memory map
  * (store.h); set before the first open. */
@@ -169,15 +170,22 @@ static store *lite_open(const char *url, char **err)
 static void lite_close(store *s)
 {
     lite_store *db = (lite_store *)s;
+    /* Counted under writer_lock, where the writer is opened: a store that
+     * closes while another thread is opening the writer must not see the
+     * count before the writer is in it and close the writer under that
+     * thread's commit. */
+    if (db->holds_writer_lock)
+        lite_rollback(s);   /* closed inside a write: its work goes, the lock is given back */
+    lite_store *last_writer = NULL;
+    pthread_mutex_lock(&writer_lock);   /* the writer is closed unlocked, so never held here */
     if (__atomic_sub_fetch(&open_stores, 1, __ATOMIC_SEQ_CST) == 1 && db != shared_writer) {
         /* only the shared writer is left: close it too */
-        pthread_mutex_lock(&writer_lock);
-        lite_store *w = shared_writer;
+        last_writer = shared_writer;
         shared_writer = NULL;
-        pthread_mutex_unlock(&writer_lock);
-        if (w)
-            lite_close((store *)w);
     }
+    pthread_mutex_unlock(&writer_lock);
+    if (last_writer)
+        lite_close((store *)last_writer);
     stmt_cache_clear(&db->cache, &store_backend_sqlite);
     sqlite3_finalize(db->begin_deferred);
     sqlite3_finalize(db->begin_immediate);

@@ -33,7 +33,7 @@ class Server:
     tls=(cert_file, key_file) serves HTTPS with them; `base` is then https://
     and `verify` (for requests) the certificate."""
 
-    def __init__(self, db, extra_args=(), tls=None):
+    def __init__(self, db, extra_args=(), tls=None, env=None):
         self.db = db
         self.port = free_port()
         self.base = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
@@ -43,7 +43,7 @@ class Server:
         self.log = tempfile.NamedTemporaryFile(prefix="stockroom-", suffix=".log", delete=False)
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port, "--db", db, *extra_args],
-            stdout=self.log, stderr=self.log)
+            stdout=self.log, stderr=self.log, env={**os.environ, **(env or {})})
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.proc.poll() is not None:

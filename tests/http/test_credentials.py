@@ -78,6 +78,29 @@ def test_a_key_revoked_by_the_cli_is_refused_by_both_at_once(pair):
     assert refused(two.base, {"Authorization": "Token " + key})
 
 
+def test_a_thread_first_used_after_a_revoke_refuses_the_key(database):
+    # A connection thread opens its database connection (and starts to
+    # listen) on its first request: one that starts after the revoke must
+    # not trust what the threads before it cached. One keep-alive connection
+    # fills the cache from one thread; fresh connections after the revoke
+    # land on the others, each on its first request.
+    srv = Server(database, ("--threads", "8"))
+    try:
+        key = new_key(database)
+        with requests.Session() as one_connection:
+            for _ in range(3):
+                r = one_connection.get(srv.base + LIST, headers={"API_KEY": key}, timeout=30)
+                assert r.status_code == 200, r.text
+            cli(database, "key", "revoke", key)
+            # (not asked on this connection first: its thread would hear of
+            # the revoke and forget the key for every thread)
+        answers = [requests.get(srv.base + LIST, headers={"API_KEY": key, "Connection": "close"},
+                                timeout=30).status_code for _ in range(24)]
+        assert answers == [401] * 24
+    finally:
+        srv.stop()
+
+
 def test_a_key_revoked_while_requests_run_is_refused_after(pair):
     # the race a cache must not lose: requests filling both caches while the
     # revoke commits; once the CLI has returned, no server answers the key
