@@ -12,7 +12,9 @@
 # As root the server runs as the `postgres` OS user (DIR is chown'ed to it).
 # The cluster is tuned for tests, not durability (fsync off); with
 # PG_DURABLE=1 it keeps PostgreSQL's own defaults (fsync, synchronous_commit,
-# full_page_writes on), as a benchmark that compares commits needs.
+# full_page_writes on), as a benchmark that compares commits needs. With
+# PG_SHARED_BUFFERS (e.g. 4GB) the cluster's shared_buffers is that, as a
+# benchmark of a large database sizes it (the default is 128MB).
 set -euo pipefail
 
 usage() { echo "usage: pg.sh start DIR [PORT] | pg.sh stop DIR" >&2; exit 2; }
@@ -67,6 +69,10 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$DIR'
 max_connections = 200
 CONF
+    if [ -n "${PG_SHARED_BUFFERS:-}" ]; then
+        [[ "$PG_SHARED_BUFFERS" =~ ^[0-9]+(kB|MB|GB)$ ]] || die "PG_SHARED_BUFFERS: a size such as 4GB"
+        echo "shared_buffers = '$PG_SHARED_BUFFERS'" >>"$DIR/data/postgresql.conf"
+    fi
     if [ "${PG_DURABLE:-0}" != 1 ]; then
         printf '%s\n' '# for tests, not durability' 'fsync = off' 'synchronous_commit = off' \
             'full_page_writes = off' >>"$DIR/data/postgresql.conf"
