@@ -147,15 +147,12 @@ void credentials_watch(store *db)
     static atomic_bool refused;   /* a PostgreSQL connection could not listen: off for good */
     if (store_kind_of(db) != STORE_POSTGRES || atomic_load(&refused))
         return;
+    /* A thread opens its connection on its first request, when other
+     * threads may have filled the cache: store_watch says that what
+     * committed before this LISTEN was not heard here (a NULL), and the
+     * cache starts again (threads are few: a few times in a server's life). */
     if (store_watch(db, CREDENTIALS_CHANNEL, on_notification, NULL) == STORE_DONE) {
-        /* This connection hears only what commits from now on, and a thread
-         * opens its connection on its first request, when other threads may
-         * have filled the cache: a change committed before this LISTEN was
-         * told to them, not to it, and the request it serves may be the first
-         * after that change. So the cache starts again (threads are few:
-         * this happens a few times in a server's life). */
         atomic_store(&listening, true);
-        evict_where(NULL, NULL);
         return;
     }
     atomic_store(&refused, true);

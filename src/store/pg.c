@@ -699,7 +699,9 @@ static int pg_watch(store *s, const char *channel, void (*fn)(const char *payloa
     if (rc < 0) {
         free(db->channel);
         db->channel = NULL;
+        return rc;
     }
+    fn(NULL, ctx);   /* what committed before this LISTEN was not heard here */
     return rc;
 }
 

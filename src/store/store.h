@@ -136,7 +136,9 @@ int store_lock_key(store *db, int64_t key);
  * Notifications, PostgreSQL's LISTEN/NOTIFY: store_watch() makes this
  * connection listen on `channel` and hand each notification's payload to
  * fn as its round trips bring them — NULL when some may have been missed
- * (the connection was lost and made again: assume anything changed).
+ * (assume anything changed): once as it starts listening (what committed
+ * before was not heard here), and when the connection was lost and made
+ * again.
  * PostgreSQL sends them at a Sync outside a transaction, and the first
  * round trip of every transaction (a statement run alone ends with one)
  * has such a Sync: so once a statement has been answered, every change
