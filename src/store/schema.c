@@ -503,6 +503,27 @@
     "CREATE TRIGGER users_renamed AFTER UPDATE OF username ON users "           \
     "  FOR EACH ROW EXECUTE FUNCTION stockroom_credential_changed();"
 
+/* V9: an order's tree as id ranges (SQLite; api/orders.c, "reading"). A
+ * tree is written in one piece (api/orders.c insert_shipments), so its
+ * shipments, and its items, have neighbouring ids; the order row records
+ * the first and last of each, and reading a tree scans those ranges of the
+ * tables instead of going through the parent-id indexes. NULL: none. Rows
+ * deleted from a tree leave its range wider than it needs to be, which the
+ * reads tolerate. The backfill reads each order's rows through the
+ * indexes, once. PostgreSQL reads trees through the indexes (concurrent
+ * writers interleave its ids), so it has nothing to add. */
+#define V9_SQLITE                                                               \
+    "ALTER TABLE orders ADD COLUMN first_shipment_id BIGINT;"                   \
+    "ALTER TABLE orders ADD COLUMN last_shipment_id BIGINT;"                    \
+    "ALTER TABLE orders ADD COLUMN first_item_id BIGINT;"                       \
+    "ALTER TABLE orders ADD COLUMN last_item_id BIGINT;"                        \
+    "UPDATE orders SET (first_shipment_id, last_shipment_id) = "                \
+    "  (SELECT min(id), max(id) FROM shipments WHERE order_id = orders.id), "   \
+    "  (first_item_id, last_item_id) = "                                        \
+    "  (SELECT min(i.id), max(i.id) FROM shipments s "                          \
+    "   JOIN items i ON i.shipment_id = s.id WHERE s.order_id = orders.id);"
+#define V9_PG "-- V9 is SQLite's alone"
+
 /* A key of a JSON text column: SQLite's json_extract, PostgreSQL's ->>. */
 #define JSON_TEXT_SQLITE(col, key) "COALESCE(json_extract(" col ", '$." key "'), '')"
 #define JSON_INT_SQLITE(col, key) "json_extract(" col ", '$." key "')"
@@ -518,6 +539,7 @@ static const char *const sqlite_steps[] = {
     V6_SQLITE,
     V7_SQLITE,
     V8_SQLITE,
+    V9_SQLITE,
 };
 
 static const char *const pg_steps[] = {
@@ -529,6 +551,7 @@ static const char *const pg_steps[] = {
     V6_PG,
     V7_PG,
     V8_PG,
+    V9_PG,
 };
 
 _Static_assert(sizeof sqlite_steps == sizeof pg_steps, "both backends have every migration");

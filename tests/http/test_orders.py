@@ -869,6 +869,48 @@ def test_patch_shipments_replaces_them(api):
     assert r.json()["shipments"] == []
 
 
+def test_trees_rewritten_between_others_read_back_whole(api):
+    """Orders' trees written, replaced, grown, shrunk and emptied in turns,
+    so each one's rows sit among the others': every order, read alone and
+    in the list, holds exactly what its last write gave it (SQLite reads a
+    tree by the id ranges it was written in)."""
+    def sku_tree(o):
+        return [(s["shipment_number"], [i["SKU"] for i in s["items"]]) for s in o["shipments"]]
+
+    def ship(number, skus):
+        return shipment(number, [min_item(SKU=sku) for sku in skus])
+
+    trees = {}
+    for n in range(3):
+        o = create(api, order(shipments=[ship("A", ["a%d" % n, "b%d" % n]), ship("B", ["c%d" % n])]))
+        trees[o["id"]] = o
+    first, middle, last = sorted(trees)
+    last_number = trees[last]["order_number"]   # items alone go into a shipment named after it
+    writes = [
+        (first, "put", {"order_number": trees[first]["order_number"],
+                        "shipments": [ship("X", ["x1", "x2", "x3"]), ship("Y", []), ship("Z", ["z"])]}),
+        (middle, "patch", {"shipments": [ship("M", ["m"])]}),
+        (last, "patch", {"items": [min_item(SKU="i1"), min_item(SKU="i2")]}),
+        (first, "patch", {"shipments": [ship("E", [])]}),
+        (middle, "patch", {"shipments": []}),
+        (last, "patch", {"order_number": last_number + "-renamed"}),
+    ]
+    for order_id, method, body in writes:
+        r = getattr(api, method)(path(order_id), body)
+        assert r.status_code == 200, r.text
+        trees[order_id] = r.json()
+        for other_id, expected in trees.items():
+            got = api.get(path(other_id))
+            assert got.status_code == 200, got.text
+            assert sku_tree(got.json()) == sku_tree(expected), (method, body)
+    assert sku_tree(trees[first]) == [("E", [])]
+    assert sku_tree(trees[middle]) == []
+    assert sku_tree(trees[last]) == [(last_number, ["i1", "i2"])]
+    listed = {o["id"]: o for o in api.get(LIST + "?page_size=100").json()["results"]}
+    for order_id, expected in trees.items():
+        assert listed[order_id] == api.get(path(order_id)).json()
+
+
 def test_patch_both_fields(api):
     created = create(api, order("PB-1", shipments=[shipment("S1")]))
     r = api.patch(path(created), {"order_number": "PB-2", "shipments": [shipment("S2")]})
