@@ -489,8 +489,8 @@ const resource orders_resource = {
     .alias = "o",
     .query = &orders_query,
     .counted = true,
-    .key_sql = "COALESCE((SELECT id FROM orders WHERE customer_id = $1 AND order_number = $2), "
-               "(SELECT id FROM orders WHERE customer_id = $1 AND id = $3))",
+    /* a number first, else the id: the views check the row's customer */
+    .key_sql = "COALESCE((SELECT id FROM orders WHERE customer_id = $1 AND order_number = $2), $3)",
     .key_kind = KEY_TEXT_OR_INT,
     .filter = filter_orders,
     .load = load_orders,

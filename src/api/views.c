@@ -92,9 +92,10 @@ int view_find(request *r, const resource *res, bool lock, int64_t *id)
     sql_params p = {0};
     if (!bind_key(r, res, &p))
         return 0;
-    store_stmt *st = store_prepare(r->db, arena_printf(r->arena, "SELECT %s.id FROM %s %s WHERE %s.id = %s%s",
+    store_stmt *st = store_prepare(r->db, arena_printf(r->arena,
+                                                       "SELECT %s.id FROM %s %s WHERE %s.id = %s AND %s.customer_id = $1%s",
                                                        res->alias, res->table, res->alias, res->alias,
-                                                       res->key_sql, lock ? " FOR UPDATE" : ""));
+                                                       res->key_sql, res->alias, lock ? " FOR UPDATE" : ""));
     if (!st)
         return STORE_ERROR;
     sql_bind(st, &p);
@@ -281,7 +282,7 @@ int view_retrieve(request *r)
         respond_error(r, 404, "Not found.");
         return VIEW_DONE;
     }
-    sel.where = arena_printf(r->arena, "%s.id = %s", res->alias, res->key_sql);
+    sel.where = arena_printf(r->arena, "%s.id = %s AND %s.customer_id = $1", res->alias, res->key_sql, res->alias);
     if (res->loads_in_one_query)
         store_read_last(r->db);   /* one statement: no transaction around it */
     record_vec out = {0};
@@ -498,7 +499,7 @@ static int destroy_apply(request *r, void *ctx)
             respond_error(r, 404, "Not found.");
             return VIEW_ANSWERED;
         }
-        store_stmt *st = store_prepare(r->db, arena_printf(r->arena, "DELETE FROM %s WHERE id = %s RETURNING id",
+        store_stmt *st = store_prepare(r->db, arena_printf(r->arena, "DELETE FROM %s WHERE id = %s AND customer_id = $1 RETURNING id",
                                                            res->table, res->key_sql));
         if (!st)
             return STORE_ERROR;

@@ -86,7 +86,9 @@ struct resource {
 
     /* The row a path's key names: an SQL expression of $1 (the customer)
      * and the key's parameters (key_kind), e.g.
-     * "(SELECT id FROM devices WHERE customer_id = $1 AND device_id = $2)". */
+     * "(SELECT id FROM devices WHERE customer_id = $1 AND device_id = $2)".
+     * The views also test the row's own customer_id = $1, so an expression
+     * may end in a bare id (orders: the number's row, else the id). */
     const char *key_sql;
     enum {
         KEY_TEXT,        /* $2: the key as text */
