@@ -175,6 +175,13 @@ static void check_order(validation *v, record *rec, json_object *errors)
     "AND +i.shipment_id = s.id "                                                      \
     "LEFT JOIN devices d ON d.id = i.device_ref "
 
+/* Whether trees are read by their id ranges, and so must record them when
+ * written: one answer for load_orders and insert_shipments. */
+static bool trees_by_ranges(store *db)
+{
+    return store_kind_of(db) == STORE_SQLITE;
+}
+
 static void item_from_row(arena *a, store_stmt *st, int c, value *v)
 {
     value_set_int(&v[ITEM_ID], store_col_int(st, c));
@@ -196,9 +203,10 @@ static void item_from_row(arena *a, store_stmt *st, int c, value *v)
 static int load_orders(request *r, const selection *sel, record_vec *orders)
 {
     arena *a = r->arena;
-    bool pg = store_kind_of(r->db) == STORE_POSTGRES;
     store_stmt *st = store_prepare(r->db, arena_printf(a, "%s%s WHERE %s ORDER BY %s, s.id, i.id", ORDER_TREE_COLUMNS,
-                                                       pg ? ORDER_TREE_JOINS_PG : ORDER_TREE_JOINS_SQLITE, sel->where,
+                                                       trees_by_ranges(r->db) ? ORDER_TREE_JOINS_SQLITE
+                                                                              : ORDER_TREE_JOINS_PG,
+                                                       sel->where,
                                                        sel->order_by ? sel->order_by : "o.id"));
     if (!st)
         return STORE_ERROR;
@@ -395,7 +403,7 @@ static int insert_shipments(request *r, int64_t order_id, record *order)
         ranges.first_item = ids[0];
         ranges.last_item = ids[nitems - 1];
     }
-    if (store_kind_of(r->db) == STORE_SQLITE && (rc = record_tree_ranges(r, order_id, &ranges)) < 0)
+    if (trees_by_ranges(r->db) && (rc = record_tree_ranges(r, order_id, &ranges)) < 0)
         return rc;
     for (int k = 0; k < nitems; k++) {   /* complete the records for rendering */
         value *v = items.rows[k].v;
